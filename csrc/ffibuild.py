@@ -1,0 +1,42 @@
+"""cffi build script: compiles csrc/ into the private module pyad._pyad_cffi.
+
+The cdef is read from csrc/pyad.h, the one public header; preprocessor
+lines are dropped because cffi's parser does not run a preprocessor.
+"""
+import os
+import sys
+
+from cffi import FFI
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCES = ["tape.c", "ops.c"]
+
+
+def _cdef_from_header(path):
+    with open(path) as f:
+        return "".join(line for line in f if not line.lstrip().startswith("#"))
+
+
+def _compile_args():
+    if sys.platform == "win32":
+        return ["/O2", "/W3"]
+    args = ["-O2", "-std=c11", "-Wall", "-Wextra", "-ffp-contract=off"]
+    # Extra flags, e.g. sanitizers, for checked builds (see .ci/run).
+    args += os.environ.get("PYAD_CFLAGS", "").split()
+    return args
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef_from_header(os.path.join(HERE, "pyad.h")))
+ffibuilder.set_source(
+    "pyad._pyad_cffi",
+    '#include "pyad.h"',
+    sources=[os.path.join("csrc", s) for s in SOURCES],
+    include_dirs=["csrc"],
+    extra_compile_args=_compile_args(),
+    extra_link_args=os.environ.get("PYAD_LDFLAGS", "").split(),
+    libraries=[] if sys.platform == "win32" else ["m"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

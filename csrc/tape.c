@@ -1,0 +1,699 @@
+/* tape.c -- the process-wide tape: node storage, handles, lifetime, sweep.
+ *
+ * Storage is a structure of arrays indexed by node id, in creation order, so
+ * every node's operands have smaller ids than the node itself and one
+ * reverse loop is a valid backward sweep. Operand lists live in one shared
+ * edge array (edge_node, edge_partial); node i owns edges
+ * [edge_start[i], edge_start[i+1]). The local partial of each edge is
+ * computed when the node is recorded, so the sweep is one multiply-add per
+ * edge whatever the op.
+ *
+ * Lifetime: refcount[i] counts the handle naming node i (Python's Var) plus
+ * the edges of live nodes that point at i. A node whose count reaches zero
+ * is marked dead and releases its operands, iteratively. Dead nodes at the
+ * end of the tape are popped at once; when more than half the tape is dead
+ * it is compacted (live nodes slide down in order, ids are remapped), which
+ * is why Python holds handles rather than node ids.
+ *
+ * Threads: one mutex guards everything; the error mode is per thread.
+ */
+#include <fenv.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "platform.h"
+#include "pyad.h"
+
+#define NIL UINT32_MAX
+#define OP_DEAD 0xFE
+#define OP_LEAF 0xFF
+#define MAX_INDEX (UINT32_MAX - 1)
+#define MIN_CAPACITY 1024
+#define COMPACT_MIN_LENGTH 4096
+#define MAX_STACK_OPERANDS 8
+
+typedef struct {
+    /* per node */
+    double *value;
+    double *grad;
+    double *adjoint;        /* sweep scratch */
+    uint32_t *stamp;        /* sweep scratch: == epoch when reached */
+    uint32_t *refcount;     /* for dead nodes: next in the release list */
+    uint32_t *edge_start;   /* length + 1 entries */
+    uint8_t *op;            /* op code, OP_LEAF or OP_DEAD */
+    size_t length, capacity, dead;
+    /* per edge */
+    uint32_t *edge_node;
+    double *edge_partial;
+    size_t edges, edge_capacity;
+    /* handles */
+    uint32_t *handle_node;  /* NIL when the handle is free */
+    uint32_t *free_handles; /* stack of free handle slots */
+    size_t handles, handle_capacity, n_free;
+    uint32_t epoch;
+} tape_t;
+
+static tape_t T;
+static pyad_mutex_t lock = PYAD_MUTEX_INIT;
+static PYAD_THREAD_LOCAL int errmode;
+static int64_t fail_countdown = -1;   /* test switch for allocation failure */
+
+/* ---- allocation ------------------------------------------------------ */
+
+/* realloc, or NULL when the test switch says this allocation fails. */
+static void *grow(void *p, size_t count, size_t size)
+{
+    if (fail_countdown >= 0 && fail_countdown-- == 0)
+        return NULL;
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    return realloc(p, count * size);
+}
+
+/* Resize one array in place; on failure the old block stays valid. */
+#define RESIZE(ptr, count) \
+    resize_array((void **)&(ptr), (count), sizeof *(ptr))
+static int resize_array(void **ptr, size_t count, size_t size)
+{
+    void *p = grow(*ptr, count ? count : 1, size);
+    if (!p)
+        return 0;
+    *ptr = p;
+    return 1;
+}
+
+/* Make room for node_cap nodes and edge_cap edges. On failure nothing that
+ * is in use changes: blocks that did grow stay valid, capacity stays put. */
+static int reserve_nodes(size_t cap)
+{
+    int ok;
+    if (cap > MAX_INDEX)
+        return PYAD_ERR_FULL;
+    ok = RESIZE(T.value, cap) & RESIZE(T.grad, cap) & RESIZE(T.adjoint, cap) &
+         RESIZE(T.stamp, cap) & RESIZE(T.refcount, cap) &
+         RESIZE(T.edge_start, cap + 1) & RESIZE(T.op, cap);
+    /* Every array now holds at least min(old, new) entries: a shrink is
+     * always good, a growth only if every array grew. */
+    if (cap < T.capacity) {
+        T.capacity = cap;
+        return PYAD_OK;
+    }
+    if (!ok)
+        return PYAD_ERR_NOMEM;
+    memset(T.stamp + T.capacity, 0, (cap - T.capacity) * sizeof *T.stamp);
+    T.capacity = cap;
+    return PYAD_OK;
+}
+
+static int reserve_edges(size_t cap)
+{
+    int ok;
+    if (cap > MAX_INDEX)
+        return PYAD_ERR_FULL;
+    ok = RESIZE(T.edge_node, cap) & RESIZE(T.edge_partial, cap);
+    if (cap < T.edge_capacity || ok) {
+        T.edge_capacity = cap;
+        return PYAD_OK;
+    }
+    return PYAD_ERR_NOMEM;
+}
+
+static size_t next_capacity(size_t have, size_t need)
+{
+    size_t cap = have < MIN_CAPACITY ? MIN_CAPACITY : have;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    return cap;
+}
+
+/* Room for one more node with n_edges operands, and for its handle. */
+static int reserve_for(size_t n_edges)
+{
+    int st;
+    if (T.length + 1 > T.capacity &&
+        (st = reserve_nodes(next_capacity(T.capacity, T.length + 1))) != PYAD_OK)
+        return st;
+    if (n_edges > MAX_INDEX - T.edges)
+        return PYAD_ERR_FULL;
+    if (T.edges + n_edges > T.edge_capacity &&
+        (st = reserve_edges(next_capacity(T.edge_capacity, T.edges + n_edges))) != PYAD_OK)
+        return st;
+    if (T.n_free == 0 && T.handles == T.handle_capacity) {
+        size_t cap = next_capacity(T.handle_capacity, T.handles + 1);
+        if (cap > MAX_INDEX)
+            return PYAD_ERR_FULL;
+        if (!(RESIZE(T.handle_node, cap) & RESIZE(T.free_handles, cap)))
+            return PYAD_ERR_NOMEM;
+        T.handle_capacity = cap;
+    }
+    return PYAD_OK;
+}
+
+/* Give memory back when the tape has shrunk to a quarter of its capacity. */
+static void maybe_shrink(void)
+{
+    if (T.capacity > MIN_CAPACITY && T.length < T.capacity / 4)
+        reserve_nodes(T.capacity / 2 > MIN_CAPACITY ? T.capacity / 2 : MIN_CAPACITY);
+    if (T.edge_capacity > MIN_CAPACITY && T.edges < T.edge_capacity / 4)
+        reserve_edges(T.edge_capacity / 2 > MIN_CAPACITY ? T.edge_capacity / 2 : MIN_CAPACITY);
+}
+
+/* ---- handles and lifetime -------------------------------------------- */
+
+static int node_of(int64_t h, uint32_t *node)
+{
+    if (h < 0 || (uint64_t)h >= T.handles || T.handle_node[h] == NIL)
+        return 0;
+    *node = T.handle_node[h];
+    return 1;
+}
+
+static int64_t new_handle(uint32_t node)
+{
+    uint32_t h = T.n_free ? T.free_handles[--T.n_free] : (uint32_t)T.handles++;
+    T.handle_node[h] = node;
+    return (int64_t)h;
+}
+
+/* Drop one reference to node n; free it and, transitively, its operands
+ * when nothing refers to them any more. The pending list is threaded
+ * through the refcount slots of the dying nodes, so this never allocates
+ * and never recurses. */
+static void decref(uint32_t n)
+{
+    uint32_t head;
+    if (--T.refcount[n] != 0)
+        return;
+    T.refcount[n] = NIL;
+    head = n;
+    while (head != NIL) {
+        uint32_t i = head;
+        head = T.refcount[i];
+        T.op[i] = OP_DEAD;
+        T.dead++;
+        for (uint32_t e = T.edge_start[i]; e < T.edge_start[i + 1]; e++) {
+            uint32_t p = T.edge_node[e];
+            if (--T.refcount[p] == 0) {
+                T.refcount[p] = head;
+                head = p;
+            }
+        }
+    }
+    while (T.length > 0 && T.op[T.length - 1] == OP_DEAD) {
+        T.length--;
+        T.dead--;
+    }
+    T.edges = T.edge_start[T.length];
+    maybe_shrink();
+}
+
+/* Slide live nodes down over dead ones, keeping their order, and remap
+ * every edge and handle. The stamp array is the scratch map old -> new. */
+static void compact(void)
+{
+    uint32_t *remap = T.stamp;
+    size_t j = 0, e = 0;
+    for (size_t i = 0; i < T.length; i++) {
+        uint32_t first = T.edge_start[i], last = T.edge_start[i + 1];
+        if (T.op[i] == OP_DEAD)
+            continue;
+        remap[i] = (uint32_t)j;
+        T.value[j] = T.value[i];
+        T.grad[j] = T.grad[i];
+        T.refcount[j] = T.refcount[i];
+        T.op[j] = T.op[i];
+        T.edge_start[j] = (uint32_t)e;
+        for (uint32_t k = first; k < last; k++, e++) {
+            T.edge_node[e] = remap[T.edge_node[k]];   /* operands come first */
+            T.edge_partial[e] = T.edge_partial[k];
+        }
+        j++;
+    }
+    T.length = j;
+    T.edges = e;
+    T.edge_start[j] = (uint32_t)e;
+    T.dead = 0;
+    for (size_t h = 0; h < T.handles; h++)
+        if (T.handle_node[h] != NIL)
+            T.handle_node[h] = remap[T.handle_node[h]];
+    memset(T.stamp, 0, T.capacity * sizeof *T.stamp);
+    T.epoch = 0;
+    maybe_shrink();
+}
+
+static void maybe_compact(void)
+{
+    if (T.length >= COMPACT_MIN_LENGTH && T.dead > T.length / 2)
+        compact();
+}
+
+/* ---- recording ------------------------------------------------------- */
+
+static int fp_status(int raised)
+{
+    int mode = errmode;
+    if ((mode & PYAD_RAISE_INVALID) && (raised & FE_INVALID))
+        return PYAD_ERR_INVALID;
+    if ((mode & PYAD_RAISE_DIVIDE) && (raised & FE_DIVBYZERO))
+        return PYAD_ERR_DIVIDE;
+    if ((mode & PYAD_RAISE_OVERFLOW) && (raised & FE_OVERFLOW))
+        return PYAD_ERR_OVERFLOW;
+    return PYAD_OK;
+}
+
+/* Forward value of op on x, checked against this thread's error mode. */
+static int evaluate(const pyad_op_row *row, const double *x, size_t n, double *y)
+{
+    if (!errmode) {
+        *y = row->forward(x, n);
+        return PYAD_OK;
+    }
+    feclearexcept(FE_ALL_EXCEPT);
+    *y = row->forward(x, n);
+    return fp_status(fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID));
+}
+
+static const pyad_op_row *row_for(int op, size_t n)
+{
+    if (op < 0 || op >= pyad_n_ops)
+        return NULL;
+    if (pyad_ops[op].arity >= 0 ? (size_t)pyad_ops[op].arity != n : n == 0)
+        return NULL;
+    return &pyad_ops[op];
+}
+
+/* Append a node. Room must have been reserved. */
+static uint32_t append(uint8_t op, double value)
+{
+    uint32_t i = (uint32_t)T.length++;
+    T.value[i] = value;
+    T.grad[i] = 0.0;
+    T.refcount[i] = 0;
+    T.op[i] = op;
+    T.stamp[i] = 0;
+    T.edge_start[i] = (uint32_t)T.edges;
+    T.edge_start[i + 1] = (uint32_t)T.edges;
+    return i;
+}
+
+static void add_edge(uint32_t from, uint32_t to, double partial)
+{
+    T.edge_node[T.edges] = to;
+    T.edge_partial[T.edges] = partial;
+    T.edges++;
+    T.edge_start[from + 1] = (uint32_t)T.edges;
+    T.refcount[to]++;
+}
+
+/* Record op over n operands: operand i is node[i], or a new constant leaf
+ * holding x[i] where node[i] == NIL. x holds every operand's value.
+ * Called with the lock held; returns a handle or a status. */
+static int64_t record(int op, uint32_t *node, const double *x, size_t n)
+{
+    const pyad_op_row *row = row_for(op, n);
+    double stack_d[MAX_STACK_OPERANDS], *d = stack_d, y;
+    size_t n_const = 0;
+    int st;
+    if (!row)
+        return PYAD_ERR_OP;
+    if ((st = evaluate(row, x, n, &y)) != PYAD_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        n_const += node[i] == NIL;
+    /* Reserve everything first, so that a failure leaves the tape as it
+     * was: the node, its edges and handle, and the constant leaves. */
+    if ((st = reserve_for(n)) != PYAD_OK)
+        return st;
+    if (T.length + n_const + 1 > T.capacity &&
+        (st = reserve_nodes(next_capacity(T.capacity, T.length + n_const + 1))) != PYAD_OK)
+        return st;
+    if (n > MAX_STACK_OPERANDS && !(d = grow(NULL, n, sizeof *d)))
+        return PYAD_ERR_NOMEM;
+    row->partials(x, n, y, d);
+    for (size_t i = 0; i < n; i++)
+        if (node[i] == NIL)
+            node[i] = append(OP_LEAF, x[i]);
+    uint32_t out = append((uint8_t)op, y);
+    for (size_t i = 0; i < n; i++)
+        add_edge(out, node[i], d[i]);
+    if (d != stack_d)
+        free(d);
+    T.refcount[out] = 1;
+    return new_handle(out);
+}
+
+int pyad_op_count(void) { return pyad_n_ops; }
+
+const char *pyad_op_name(int op)
+{
+    return (op >= 0 && op < pyad_n_ops) ? pyad_ops[op].name : "";
+}
+
+int pyad_op_arity(int op)
+{
+    return (op >= 0 && op < pyad_n_ops) ? pyad_ops[op].arity : 0;
+}
+
+int64_t pyad_leaf(double value)
+{
+    int64_t h;
+    pyad_lock(&lock);
+    maybe_compact();
+    h = reserve_for(0);
+    if (h == PYAD_OK) {
+        uint32_t i = append(OP_LEAF, value);
+        T.refcount[i] = 1;
+        h = new_handle(i);
+    }
+    pyad_unlock(&lock);
+    return h;
+}
+
+int64_t pyad_unary(int op, int64_t a)
+{
+    uint32_t node[1];
+    double x[1];
+    int64_t h = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    maybe_compact();
+    if (node_of(a, &node[0])) {
+        x[0] = T.value[node[0]];
+        h = record(op, node, x, 1);
+    }
+    pyad_unlock(&lock);
+    return h;
+}
+
+int64_t pyad_binary(int op, int64_t a, int64_t b)
+{
+    uint32_t node[2];
+    double x[2];
+    int64_t h = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    maybe_compact();
+    if (node_of(a, &node[0]) && node_of(b, &node[1])) {
+        x[0] = T.value[node[0]];
+        x[1] = T.value[node[1]];
+        h = record(op, node, x, 2);
+    }
+    pyad_unlock(&lock);
+    return h;
+}
+
+int64_t pyad_binary_vc(int op, int64_t a, double b)
+{
+    uint32_t node[2] = {NIL, NIL};
+    double x[2] = {0.0, b};
+    int64_t h = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    maybe_compact();
+    if (node_of(a, &node[0])) {
+        x[0] = T.value[node[0]];
+        h = record(op, node, x, 2);
+    }
+    pyad_unlock(&lock);
+    return h;
+}
+
+int64_t pyad_binary_cv(int op, double a, int64_t b)
+{
+    uint32_t node[2] = {NIL, NIL};
+    double x[2] = {a, 0.0};
+    int64_t h = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    maybe_compact();
+    if (node_of(b, &node[1])) {
+        x[1] = T.value[node[1]];
+        h = record(op, node, x, 2);
+    }
+    pyad_unlock(&lock);
+    return h;
+}
+
+int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
+                  size_t n)
+{
+    uint32_t *node;
+    double *x;
+    int64_t h = PYAD_OK;
+    if (!handles && n)
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    node = grow(NULL, n ? n : 1, sizeof *node);
+    x = grow(NULL, n ? n : 1, sizeof *x);
+    if (!node || !x)
+        h = PYAD_ERR_NOMEM;
+    maybe_compact();
+    for (size_t i = 0; i < n && h == PYAD_OK; i++) {
+        if (handles[i] >= 0) {
+            if (!node_of(handles[i], &node[i]))
+                h = PYAD_ERR_HANDLE;
+            else
+                x[i] = T.value[node[i]];
+        } else if (!constants) {
+            h = PYAD_ERR_HANDLE;
+        } else {
+            node[i] = NIL;
+            x[i] = constants[i];
+        }
+    }
+    if (h == PYAD_OK)
+        h = record(op, node, x, n);
+    pyad_unlock(&lock);
+    free(node);
+    free(x);
+    return h;
+}
+
+int pyad_eval(int op, const double *x, size_t n, double *out)
+{
+    const pyad_op_row *row = row_for(op, n);
+    if (!row)
+        return PYAD_ERR_OP;
+    if (!out || (n && !x))
+        return PYAD_ERR_HANDLE;
+    return evaluate(row, x, n, out);
+}
+
+void pyad_release(int64_t h)
+{
+    uint32_t n;
+    pyad_lock(&lock);
+    if (node_of(h, &n)) {
+        T.handle_node[h] = NIL;
+        T.free_handles[T.n_free++] = (uint32_t)h;
+        decref(n);
+    }
+    pyad_unlock(&lock);
+}
+
+/* ---- node state ------------------------------------------------------ */
+
+double pyad_value(int64_t h)
+{
+    uint32_t n;
+    double v = NAN;
+    pyad_lock(&lock);
+    if (node_of(h, &n))
+        v = T.value[n];
+    pyad_unlock(&lock);
+    return v;
+}
+
+double pyad_grad(int64_t h)
+{
+    uint32_t n;
+    double g = NAN;
+    pyad_lock(&lock);
+    if (node_of(h, &n))
+        g = T.grad[n];
+    pyad_unlock(&lock);
+    return g;
+}
+
+int pyad_is_leaf(int64_t h)
+{
+    uint32_t n;
+    int r = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    if (node_of(h, &n))
+        r = T.op[n] == OP_LEAF;
+    pyad_unlock(&lock);
+    return r;
+}
+
+int pyad_set_value(int64_t h, double value)
+{
+    uint32_t n;
+    int st = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    if (node_of(h, &n)) {
+        st = T.op[n] == OP_LEAF ? PYAD_OK : PYAD_ERR_NOT_LEAF;
+        if (st == PYAD_OK)
+            T.value[n] = value;
+    }
+    pyad_unlock(&lock);
+    return st;
+}
+
+int pyad_set_grad(int64_t h, double grad)
+{
+    uint32_t n;
+    int st = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    if (node_of(h, &n)) {
+        T.grad[n] = grad;
+        st = PYAD_OK;
+    }
+    pyad_unlock(&lock);
+    return st;
+}
+
+/* ---- the sweep ------------------------------------------------------- */
+
+static uint32_t next_epoch(void)
+{
+    if (++T.epoch == 0) {      /* wrapped: forget every old stamp */
+        memset(T.stamp, 0, T.capacity * sizeof *T.stamp);
+        T.epoch = 1;
+    }
+    return T.epoch;
+}
+
+/* One reverse pass from the highest start node down. A node is visited
+ * only if it was reached from a start node (stamp == epoch), so unrelated
+ * nodes in between cost one compare each, and the loop stops as soon as no
+ * reached node is left below. With accumulate, the adjoints are added to
+ * the grads (backward); without, the reached grads are cleared. */
+static void sweep(const uint32_t *start, const double *seed, size_t n,
+                  int accumulate)
+{
+    uint32_t epoch = next_epoch(), top = 0;
+    size_t pending = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t s = start[k];
+        if (T.stamp[s] != epoch) {
+            T.stamp[s] = epoch;
+            T.adjoint[s] = 0.0;
+            pending++;
+        }
+        T.adjoint[s] += seed ? seed[k] : 0.0;
+        if (s > top)
+            top = s;
+    }
+    for (uint32_t i = top; pending > 0; i--) {
+        if (T.stamp[i] != epoch)
+            continue;
+        pending--;
+        double a = T.adjoint[i];
+        if (accumulate)
+            T.grad[i] += a;
+        else
+            T.grad[i] = 0.0;
+        for (uint32_t e = T.edge_start[i]; e < T.edge_start[i + 1]; e++) {
+            uint32_t p = T.edge_node[e];
+            double d = a * T.edge_partial[e];
+            if (T.stamp[p] != epoch) {
+                T.stamp[p] = epoch;
+                T.adjoint[p] = d;
+                pending++;
+            } else {
+                T.adjoint[p] += d;
+            }
+        }
+    }
+}
+
+int pyad_backward(int64_t out, double seed)
+{
+    uint32_t n;
+    int st = PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    if (node_of(out, &n)) {
+        sweep(&n, &seed, 1, 1);
+        st = PYAD_OK;
+    }
+    pyad_unlock(&lock);
+    return st;
+}
+
+int pyad_zero_grad(const int64_t *handles, size_t n)
+{
+    uint32_t *start;
+    int st = PYAD_OK;
+    if (n == 0)
+        return PYAD_OK;
+    if (!handles)
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&lock);
+    start = grow(NULL, n, sizeof *start);
+    if (!start)
+        st = PYAD_ERR_NOMEM;
+    for (size_t k = 0; k < n && st == PYAD_OK; k++)
+        if (!node_of(handles[k], &start[k]))
+            st = PYAD_ERR_HANDLE;
+    if (st == PYAD_OK)
+        sweep(start, NULL, n, 0);
+    pyad_unlock(&lock);
+    free(start);
+    return st;
+}
+
+/* ---- modes and introspection ------------------------------------------ */
+
+int pyad_set_errmode(int mode)
+{
+    int old = errmode;
+    errmode = mode & (PYAD_RAISE_DIVIDE | PYAD_RAISE_OVERFLOW | PYAD_RAISE_INVALID);
+    return old;
+}
+
+int pyad_get_errmode(void) { return errmode; }
+
+size_t pyad_live_nodes(void)
+{
+    size_t n;
+    pyad_lock(&lock);
+    n = T.length - T.dead;
+    pyad_unlock(&lock);
+    return n;
+}
+
+size_t pyad_tape_length(void)
+{
+    size_t n;
+    pyad_lock(&lock);
+    n = T.length;
+    pyad_unlock(&lock);
+    return n;
+}
+
+size_t pyad_live_handles(void)
+{
+    size_t n;
+    pyad_lock(&lock);
+    n = T.handles - T.n_free;
+    pyad_unlock(&lock);
+    return n;
+}
+
+size_t pyad_bytes_reserved(void)
+{
+    const size_t per_node = 3 * sizeof(double) + 3 * sizeof(uint32_t) + 1;
+    const size_t per_edge = sizeof(uint32_t) + sizeof(double);
+    size_t b;
+    pyad_lock(&lock);
+    b = T.capacity * per_node + T.edge_capacity * per_edge +
+        T.handle_capacity * 2 * sizeof(uint32_t);
+    pyad_unlock(&lock);
+    return b;
+}
+
+void pyad_debug_fail_alloc_after(int64_t n)
+{
+    pyad_lock(&lock);
+    fail_countdown = n < 0 ? -1 : n;
+    pyad_unlock(&lock);
+}

@@ -1,0 +1,33 @@
+"""pyad: reverse-mode automatic differentiation of Python scalars, in C.
+
+    >>> import pyad
+    >>> a, b = pyad.Var(2.0), pyad.Var(5.0)
+    >>> y = pyad.sin(a * b) + a / b
+    >>> y.backward()
+    >>> round(a.grad, 6), round(b.grad, 6)
+    (-4.003608, -1.593443)
+"""
+from .errors import (GradcheckError, InvalidHandleError, NotALeafError,
+                     PyadError, PyadFloatingPointError, PyadMemoryError)
+from .errstate import errstate, geterr
+from .functional import grad, gradcheck, value_and_grad, zero_grad
+from .ops import (cos, exp, expm1, log, log1p, relu, sigmoid, sin, softplus,
+                  sqrt, sum, tanh)
+from .var import Var
+from ._lib import lib as _lib
+
+__version__ = "0.1.0"
+
+
+def live_nodes():
+    """Nodes alive on the C tape (for tests and memory accounting)."""
+    return _lib.pyad_live_nodes()
+
+
+__all__ = [
+    "Var", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt",
+    "log1p", "expm1", "softplus", "sum", "grad", "value_and_grad",
+    "gradcheck", "zero_grad", "errstate", "geterr", "live_nodes",
+    "PyadError", "PyadMemoryError", "PyadFloatingPointError",
+    "InvalidHandleError", "NotALeafError", "GradcheckError", "__version__",
+]

@@ -1,0 +1,63 @@
+"""pyad's exceptions, and the one helper that turns C status codes into them.
+
+Every exception pyad raises itself derives from PyadError and also from the
+builtin a user would catch (MemoryError, FloatingPointError, ...).
+"""
+from ._lib import lib
+
+
+class PyadError(Exception):
+    """Base class of the exceptions raised by pyad."""
+
+
+class PyadMemoryError(PyadError, MemoryError):
+    """The C core could not allocate memory, or its tape is full."""
+
+
+class PyadFloatingPointError(PyadError, FloatingPointError):
+    """An op raised an IEEE exception that pyad.errstate asked to raise."""
+
+
+class InvalidHandleError(PyadError, ValueError):
+    """A Var whose C node is gone (its handle was tampered with)."""
+
+
+class NotALeafError(PyadError, AttributeError):
+    """The value of an interior node was assigned."""
+
+
+class GradcheckError(PyadError, RuntimeError):
+    """pyad.gradcheck found an analytic gradient that disagrees."""
+
+
+_FP_WORDS = {
+    lib.PYAD_ERR_DIVIDE: "divide by zero",
+    lib.PYAD_ERR_OVERFLOW: "overflow",
+    lib.PYAD_ERR_INVALID: "invalid value",
+}
+
+
+def check(status, what=""):
+    """Return status if it is not an error code, else raise its exception.
+
+    `what` describes the failing call (e.g. "log(0.0)") for the message.
+    """
+    if status >= 0:
+        return status
+    where = f" in {what}" if what else ""
+    if status in _FP_WORDS:
+        raise PyadFloatingPointError(f"{_FP_WORDS[status]} encountered{where}")
+    if status == lib.PYAD_ERR_NOMEM:
+        raise PyadMemoryError(f"pyad: out of memory{where}")
+    if status == lib.PYAD_ERR_FULL:
+        raise PyadMemoryError(f"pyad: the tape cannot hold more nodes{where}")
+    if status == lib.PYAD_ERR_HANDLE:
+        raise InvalidHandleError(f"pyad: a Var refers to a node that does not exist{where}")
+    if status == lib.PYAD_ERR_NOT_LEAF:
+        raise NotALeafError(
+            "can't assign .val of an interior node: only leaves (Var(x)) have "
+            "a settable value; build a new expression instead"
+        )
+    if status == lib.PYAD_ERR_OP:
+        raise PyadError(f"pyad: unknown op or wrong number of operands{where}")
+    raise PyadError(f"pyad: C core returned unknown status {status}{where}")

@@ -1,0 +1,86 @@
+"""Every op of the Python API, one line each, over the C op table.
+
+A new op is a row in csrc/ops.c plus one line here.
+"""
+import operator
+
+import numpy as np
+
+from .var import Var, as_float, binary, nary_sum, unary
+
+# Operators: forward and reflected forms.
+Var.__add__, Var.__radd__ = binary("add")
+Var.__sub__, Var.__rsub__ = binary("sub")
+Var.__mul__, Var.__rmul__ = binary("mul")
+Var.__truediv__, Var.__rtruediv__ = binary("div")
+_pow, Var.__rpow__ = binary("pow")
+Var.__neg__ = unary("neg")
+Var.__abs__ = unary("abs")
+
+
+def _pow_checked(a, k, mod=None):
+    # pow(v, k, mod) would otherwise bind mod to the op code.
+    if mod is not None:
+        raise TypeError("pow() with a modulus is not defined for Var")
+    return _pow(a, k)
+
+
+Var.__pow__ = _pow_checked
+
+# Functions: each takes a Var (gives a Var) or a number (gives a float),
+# and is also a method of Var.
+exp = unary("exp")
+log = unary("log")
+sin = unary("sin")
+cos = unary("cos")
+tanh = unary("tanh")
+sigmoid = unary("sigmoid")
+relu = unary("relu")
+sqrt = unary("sqrt")
+log1p = unary("log1p")
+expm1 = unary("expm1")
+softplus = unary("softplus")
+
+sum = nary_sum  # noqa: A001  (pyad.sum, like numpy's np.sum)
+
+
+# numpy: np.float64(2) * v and np.exp(v) give Vars. numpy asks
+# __array_ufunc__ first; we answer scalar calls with the ops above and let
+# arrays fall back to numpy's object loops, which call Var's methods.
+_UFUNCS = {
+    np.add: operator.add, np.subtract: operator.sub,
+    np.multiply: operator.mul, np.true_divide: operator.truediv,
+    np.power: operator.pow, np.negative: operator.neg,
+    np.positive: operator.pos, np.absolute: operator.abs,
+    np.less: operator.lt, np.less_equal: operator.le,
+    np.greater: operator.gt, np.greater_equal: operator.ge,
+    np.exp: exp, np.log: log, np.sin: sin, np.cos: cos, np.tanh: tanh,
+    np.sqrt: sqrt, np.log1p: log1p, np.expm1: expm1,
+}
+
+
+def _as_object_array(x):
+    if isinstance(x, np.ndarray):
+        return x.astype(object)
+    a = np.empty((), dtype=object)
+    a[()] = x if isinstance(x, Var) else as_float(x)
+    return a
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    fn = _UFUNCS.get(ufunc)
+    if method != "__call__" or kwargs or fn is None:
+        return NotImplemented
+    if any(isinstance(x, np.ndarray) for x in inputs):
+        return ufunc(*[_as_object_array(x) for x in inputs])
+    args = []
+    for x in inputs:
+        if not isinstance(x, Var):
+            x = as_float(x)
+            if x is None:
+                return NotImplemented
+        args.append(x)
+    return fn(*args)
+
+
+Var.__array_ufunc__ = _array_ufunc

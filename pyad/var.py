@@ -1,0 +1,293 @@
+"""Var: a Python handle on one node of the C tape.
+
+A Var holds a single slot, `_h`, the handle of its node. It is the only
+Python object an op creates, and it refers to nothing else, so recording
+makes no reference cycles and the cyclic GC has little to walk. When a Var
+dies, __del__ releases its handle; the C core frees the node once no live
+node depends on it.
+
+The operators are not written here: ops.py builds them, one line per op,
+with the factories at the bottom of this file.
+"""
+import numbers
+
+import numpy as np
+
+from ._lib import ffi, lib
+from .errors import check
+
+_OP = {ffi.string(lib.pyad_op_name(i)).decode(): i for i in range(lib.pyad_op_count())}
+_new = object.__new__
+
+
+def as_float(x):
+    """x as a float if it is a real number (int, float, numpy real scalar),
+    else None. bool counts as int, as in Python; complex does not."""
+    t = type(x)
+    if t is float or t is int:
+        return float(x)
+    if isinstance(x, (numbers.Real, np.integer, np.floating)) and not isinstance(x, Var):
+        return float(x)
+    return None
+
+
+def _type_error(fn, x):
+    return TypeError(
+        f"{fn}() expects a Var or a real number, not {type(x).__name__}"
+    )
+
+
+def _fmt(x):
+    return repr(float(x.val if isinstance(x, Var) else x))
+
+
+class Var:
+    """A scalar that records the operations applied to it.
+
+    >>> a = Var(2.0); y = a * a + 1; y.backward(); (y.val, a.grad)
+    (5.0, 4.0)
+    """
+
+    __slots__ = ("_h",)
+
+    def __init__(self, value):
+        x = as_float(value)
+        if x is None:
+            if isinstance(value, Var):
+                raise TypeError(
+                    "Var(Var) is ambiguous: use the Var itself, or "
+                    "Var(v.val) / v.detach() for a new leaf"
+                )
+            raise TypeError(f"Var() expects a real number, not {type(value).__name__}")
+        self._h = check(lib.pyad_leaf(x))
+
+    def __del__(self, _release=lib.pyad_release):
+        try:
+            h = self._h
+        except AttributeError:      # __init__ failed before the node existed
+            return
+        _release(h)
+
+    # ---- state --------------------------------------------------------
+    @property
+    def val(self):
+        """The value, a float. Assignable on leaves only."""
+        return lib.pyad_value(self._h)
+
+    @val.setter
+    def val(self, value):
+        x = as_float(value)
+        if x is None:
+            raise TypeError(f".val must be a real number, not {type(value).__name__}")
+        check(lib.pyad_set_value(self._h, x))
+
+    @property
+    def grad(self):
+        """The accumulated gradient, a float. Assignable (p.grad = 0)."""
+        return lib.pyad_grad(self._h)
+
+    @grad.setter
+    def grad(self, value):
+        x = as_float(value)
+        if x is None:
+            raise TypeError(f".grad must be a real number, not {type(value).__name__}")
+        check(lib.pyad_set_grad(self._h, x))
+
+    @property
+    def is_leaf(self):
+        """True for a Var made by Var(x), False for the result of an op."""
+        return bool(check(lib.pyad_is_leaf(self._h)))
+
+    def backward(self, seed=1.0):
+        """Add seed * d(self)/d(node) to .grad of self and of every node it
+        depends on. Calls accumulate, as in PyTorch."""
+        s = as_float(seed)
+        if s is None:
+            raise TypeError(f"seed must be a real number, not {type(seed).__name__}")
+        check(lib.pyad_backward(self._h, s))
+
+    def zero_grad(self):
+        """Set .grad to 0 on self and on every node self depends on."""
+        check(lib.pyad_zero_grad(ffi.new("int64_t[1]", [self._h]), 1))
+
+    def detach(self):
+        """A new leaf with the same value, cut off from the graph."""
+        return Var(self.val)
+
+    # ---- conversions and comparisons -----------------------------------
+    def __float__(self):
+        return lib.pyad_value(self._h)
+
+    def __bool__(self):
+        return lib.pyad_value(self._h) != 0.0
+
+    def __repr__(self):
+        return f"Var(val={self.val!r}, grad={self.grad!r})"
+
+    def _compare_value(self, other):
+        if isinstance(other, Var):
+            return other.val
+        return as_float(other)
+
+    def __lt__(self, other):
+        o = self._compare_value(other)
+        return NotImplemented if o is None else self.val < o
+
+    def __le__(self, other):
+        o = self._compare_value(other)
+        return NotImplemented if o is None else self.val <= o
+
+    def __gt__(self, other):
+        o = self._compare_value(other)
+        return NotImplemented if o is None else self.val > o
+
+    def __ge__(self, other):
+        o = self._compare_value(other)
+        return NotImplemented if o is None else self.val >= o
+
+    # == and hash stay identity-based (object's), so Vars are dict keys.
+
+    def __pos__(self):
+        return self
+
+    # ---- copying: a Var is a handle, so a naive copy would double-free ---
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise TypeError("only leaf Vars can be deep-copied; use v.detach()")
+        v = Var(self.val)
+        v.grad = self.grad
+        return v
+
+    def __reduce__(self):
+        if not self.is_leaf:
+            raise TypeError(
+                "only leaf Vars can be pickled; pickle float(v), or use v.detach()"
+            )
+        return (_leaf_from_state, (self.val, self.grad))
+
+
+def _leaf_from_state(val, grad):
+    v = Var(val)
+    v.grad = grad
+    return v
+
+
+# ---- op factories: ops.py uses these, one line per op -------------------
+
+def _fail(status, name, *operands):
+    check(status, f"{name}({', '.join(_fmt(x) for x in operands)})")
+
+
+def eval_numbers(op, name, *xs):
+    """Apply op to plain numbers in C (same code as recording): a float."""
+    vals = []
+    for x in xs:
+        f = as_float(x)
+        if f is None:
+            raise _type_error(name, x)
+        vals.append(f)
+    out = ffi.new("double *")
+    st = lib.pyad_eval(op, ffi.new("double[]", vals), len(vals), out)
+    if st < 0:
+        _fail(st, name, *vals)
+    return out[0]
+
+
+def binary(name):
+    """(forward, reflected) methods for the binary op `name`."""
+    op = _OP[name]
+
+    def forward(a, b, _op=op, _vv=lib.pyad_binary, _vc=lib.pyad_binary_vc):
+        tb = type(b)
+        if tb is Var:
+            h = _vv(_op, a._h, b._h)
+        elif tb is float or tb is int:
+            h = _vc(_op, a._h, b)
+        elif isinstance(b, Var):
+            h = _vv(_op, a._h, b._h)
+        else:
+            b = as_float(b)
+            if b is None:
+                return NotImplemented
+            h = _vc(_op, a._h, b)
+        if h < 0:
+            _fail(h, name, a, b)
+        v = _new(Var)
+        v._h = h
+        return v
+
+    def reflected(a, b, _op=op, _cv=lib.pyad_binary_cv):
+        # b <op> a, where b is not a Var
+        if type(b) is not float:
+            b = as_float(b)
+            if b is None:
+                return NotImplemented
+        h = _cv(_op, b, a._h)
+        if h < 0:
+            _fail(h, name, b, a)
+        v = _new(Var)
+        v._h = h
+        return v
+
+    return forward, reflected
+
+
+def unary(name):
+    """The function for the unary op `name`: Var -> Var, number -> float."""
+    op = _OP[name]
+
+    def function(x, _op=op, _un=lib.pyad_unary):
+        if type(x) is Var or isinstance(x, Var):
+            h = _un(_op, x._h)
+            if h < 0:
+                _fail(h, name, x)
+            v = _new(Var)
+            v._h = h
+            return v
+        return eval_numbers(_op, name, x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"{name}(x): a Var recording {name} when x is a Var, else a float.\n\n"
+        f"Also available as the method Var.{name}(), so numpy object arrays\n"
+        f"of Vars work with the matching numpy function."
+    )
+    setattr(Var, name, function)
+    return function
+
+
+def nary_sum(iterable, _op=_OP["sum"]):
+    """Sum of Vars and numbers as one n-ary node (a float if no Vars)."""
+    items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
+    handles = [x._h for x in items if type(x) is Var]
+    constants = ffi.NULL
+    if len(handles) != len(items):
+        handles, consts, any_var = [], [], False
+        for x in items:
+            if isinstance(x, Var):
+                handles.append(x._h)
+                consts.append(0.0)
+                any_var = True
+            else:
+                f = as_float(x)
+                if f is None:
+                    raise _type_error("sum", x)
+                handles.append(-1)
+                consts.append(f)
+        if not any_var:
+            total = 0.0
+            for f in consts:
+                total += f
+            return total
+        constants = ffi.new("double[]", consts)
+    if not handles:
+        return 0.0
+    h = lib.pyad_nary(_op, ffi.new("int64_t[]", handles), constants, len(handles))
+    if h < 0:
+        check(h, f"sum of {len(handles)} terms")
+    v = _new(Var)
+    v._h = h
+    return v

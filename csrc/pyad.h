@@ -61,6 +61,7 @@ int pyad_eval(int op, const double *x, size_t n, double *out);
 
 /* Drop a handle. The node dies when no handle and no live node uses it. */
 void pyad_release(int64_t h);
+void pyad_release_many(const int64_t *handles, size_t n);
 
 /* Node state. The getters return NaN for a bad handle. */
 double pyad_value(int64_t h);

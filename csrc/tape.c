@@ -477,15 +477,30 @@ int pyad_eval(int op, const double *x, size_t n, double *out)
     return evaluate(row, x, n, out);
 }
 
-void pyad_release(int64_t h)
+static void release_locked(int64_t h)
 {
     uint32_t n;
-    pyad_lock(&lock);
     if (node_of(h, &n)) {
         T.handle_node[h] = NIL;
         T.free_handles[T.n_free++] = (uint32_t)h;
         decref(n);
     }
+}
+
+void pyad_release(int64_t h)
+{
+    pyad_lock(&lock);
+    release_locked(h);
+    pyad_unlock(&lock);
+}
+
+void pyad_release_many(const int64_t *handles, size_t n)
+{
+    if (!handles)
+        return;
+    pyad_lock(&lock);
+    for (size_t i = 0; i < n; i++)
+        release_locked(handles[i]);
     pyad_unlock(&lock);
 }
 

@@ -13,14 +13,18 @@ from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import (cos, exp, expm1, log, log1p, relu, sigmoid, sin, softplus,
                   sqrt, sum, tanh)
-from .var import Var
+from .var import Var, release_dead as _release_dead
 from ._lib import lib as _lib
 
 __version__ = "0.1.0"
 
 
 def live_nodes():
-    """Nodes alive on the C tape (for tests and memory accounting)."""
+    """Nodes alive on the C tape (for tests and memory accounting).
+
+    Vars that died are released in batches; this flushes the batch first.
+    """
+    _release_dead()
     return _lib.pyad_live_nodes()
 
 

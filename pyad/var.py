@@ -10,6 +10,7 @@ The operators are not written here: ops.py builds them, one line per op,
 with the factories at the bottom of this file.
 """
 import numbers
+import threading
 
 import numpy as np
 
@@ -18,6 +19,26 @@ from .errors import check
 
 _OP = {ffi.string(lib.pyad_op_name(i)).decode(): i for i in range(lib.pyad_op_count())}
 _new = object.__new__
+
+# Handles of dead Vars, released to C in batches: one cffi call per
+# RELEASE_BATCH deaths instead of one per death (a call costs ~100 ns).
+RELEASE_BATCH = 256
+_dead = []
+_dead_lock = threading.Lock()
+
+
+def release_dead():
+    """Release the handles of Vars that have died (see Var.__del__)."""
+    if not _dead_lock.acquire(False):   # another flush is running
+        return
+    try:
+        n = len(_dead)
+        if n:
+            handles = _dead[:n]
+            del _dead[:n]               # appends made meanwhile stay queued
+            lib.pyad_release_many(ffi.new("int64_t[]", handles), n)
+    finally:
+        _dead_lock.release()
 
 
 def as_float(x):
@@ -61,12 +82,16 @@ class Var:
             raise TypeError(f"Var() expects a real number, not {type(value).__name__}")
         self._h = check(lib.pyad_leaf(x))
 
-    def __del__(self, _release=lib.pyad_release):
+    def __del__(self, _append=_dead.append, _dead=_dead):
         try:
-            h = self._h
+            _append(self._h)
         except AttributeError:      # __init__ failed before the node existed
             return
-        _release(h)
+        if len(_dead) >= RELEASE_BATCH:
+            try:
+                release_dead()
+            except TypeError:       # interpreter shutdown: globals are gone
+                pass
 
     # ---- state --------------------------------------------------------
     @property

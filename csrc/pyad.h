@@ -75,6 +75,21 @@ int pyad_backward(int64_t out, double seed);
 /* Set grad = 0 on each given node and every node it depends on. */
 int pyad_zero_grad(const int64_t *handles, size_t n);
 
+/* Extract the graph between input and output nodes as a flat program, for
+ * replay. Node k of the program is PYAD_NODE_INPUT, PYAD_NODE_CONST (a leaf
+ * that is not an input; its recorded value is baked in) or an op code, and
+ * its operands are program nodes args[arg_start[k] .. arg_start[k+1]).
+ * Program nodes are in topological order; inputs stop the walk (an interior
+ * node given as input is treated as a free variable). Call once with NULL
+ * arrays to learn *n_nodes and *n_args, then with arrays of those sizes
+ * (arg_start: n_nodes + 1; input_slot: n_in; output_slot: n_out). */
+enum { PYAD_NODE_INPUT = -1, PYAD_NODE_CONST = -2 };
+int pyad_export(const int64_t *inputs, size_t n_in,
+                const int64_t *outputs, size_t n_out,
+                int32_t *node_op, double *node_value, uint32_t *arg_start,
+                uint32_t *args, uint32_t *input_slot, uint32_t *output_slot,
+                size_t *n_nodes, size_t *n_args);
+
 /* The calling thread's error mode (PYAD_RAISE_* bits); returns the old one. */
 int pyad_set_errmode(int mode);
 int pyad_get_errmode(void);

@@ -10,6 +10,7 @@ The operators are not written here: ops.py builds them, one line per op,
 with the factories at the bottom of this file.
 """
 import numbers
+import operator
 import threading
 
 import numpy as np
@@ -23,6 +24,10 @@ _new = object.__new__
 # Handles of dead Vars, released to C in batches: one cffi call per
 # RELEASE_BATCH deaths instead of one per death (a call costs ~100 ns).
 RELEASE_BATCH = 256
+
+# Called as guard_hook(kind, var, other, result) when a Var's value decides
+# Python control flow (kind: lt le gt ge bool float); None when not tracing.
+guard_hook = None
 _dead = []
 _dead_lock = threading.Lock()
 
@@ -140,35 +145,43 @@ class Var:
         return Var(self.val)
 
     # ---- conversions and comparisons -----------------------------------
+    # Each of these turns a value into Python control flow. While a function
+    # is traced for replay, guard_hook (set by the tracer) sees the outcome.
     def __float__(self):
-        return lib.pyad_value(self._h)
+        r = lib.pyad_value(self._h)
+        if guard_hook is not None:
+            guard_hook("float", self, None, r)
+        return r
 
     def __bool__(self):
-        return lib.pyad_value(self._h) != 0.0
+        r = lib.pyad_value(self._h) != 0.0
+        if guard_hook is not None:
+            guard_hook("bool", self, None, r)
+        return r
 
     def __repr__(self):
         return f"Var(val={self.val!r}, grad={self.grad!r})"
 
-    def _compare_value(self, other):
-        if isinstance(other, Var):
-            return other.val
-        return as_float(other)
+    def _compare(self, kind, other, test):
+        o = other.val if isinstance(other, Var) else as_float(other)
+        if o is None:
+            return NotImplemented
+        r = test(self.val, o)
+        if guard_hook is not None:
+            guard_hook(kind, self, other, r)
+        return r
 
     def __lt__(self, other):
-        o = self._compare_value(other)
-        return NotImplemented if o is None else self.val < o
+        return self._compare("lt", other, operator.lt)
 
     def __le__(self, other):
-        o = self._compare_value(other)
-        return NotImplemented if o is None else self.val <= o
+        return self._compare("le", other, operator.le)
 
     def __gt__(self, other):
-        o = self._compare_value(other)
-        return NotImplemented if o is None else self.val > o
+        return self._compare("gt", other, operator.gt)
 
     def __ge__(self, other):
-        o = self._compare_value(other)
-        return NotImplemented if o is None else self.val >= o
+        return self._compare("ge", other, operator.ge)
 
     # == and hash stay identity-based (object's), so Vars are dict keys.
 

@@ -77,6 +77,8 @@ class Var:
     __slots__ = ("_h",)
 
     def __init__(self, value):
+        if hasattr(self, "_h"):     # re-initialising would leak the node
+            raise TypeError("Var.__init__ called on an existing Var")
         x = as_float(value)
         if x is None:
             if isinstance(value, Var):

@@ -236,6 +236,29 @@ def eval_numbers(op, name, *xs):
     return out[0]
 
 
+_PY_OPERATOR = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
+                "div": operator.truediv, "pow": operator.pow}
+
+
+def _object_array(x):
+    if isinstance(x, np.ndarray):
+        return x.astype(object)
+    a = np.empty((), dtype=object)
+    a[()] = x
+    return a
+
+
+def elementwise(name, left, right):
+    """left <op> right when one side is a numpy array: an object array of
+    Vars, computed element by element through numpy's object loops.
+    NotImplemented for anything else, so Python raises its TypeError."""
+    if not isinstance(left, np.ndarray) and not isinstance(right, np.ndarray):
+        return NotImplemented
+    if (left.dtype if isinstance(left, np.ndarray) else right.dtype).kind not in "biufO":
+        return NotImplemented
+    return _PY_OPERATOR[name](_object_array(left), _object_array(right))
+
+
 def binary(name):
     """(forward, reflected) methods for the binary op `name`."""
     op = _OP[name]
@@ -249,9 +272,10 @@ def binary(name):
         elif isinstance(b, Var):
             h = _vv(_op, a._h, b._h)
         else:
-            b = as_float(b)
-            if b is None:
-                return NotImplemented
+            f = as_float(b)
+            if f is None:
+                return elementwise(name, a, b)
+            b = f
             h = _vc(_op, a._h, b)
         if h < 0:
             _fail(h, name, a, b)
@@ -262,9 +286,10 @@ def binary(name):
     def reflected(a, b, _op=op, _cv=lib.pyad_binary_cv):
         # b <op> a, where b is not a Var
         if type(b) is not float:
-            b = as_float(b)
-            if b is None:
-                return NotImplemented
+            f = as_float(b)
+            if f is None:
+                return elementwise(name, b, a)
+            b = f
         h = _cv(_op, b, a._h)
         if h < 0:
             _fail(h, name, b, a)

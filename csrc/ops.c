@@ -59,7 +59,7 @@ static void exp_d(const double *x, size_t n, double y, double *d)
 
 static double log_f(const double *x, size_t n) { UNUSED(n); return log(x[0]); }
 static void log_d(const double *x, size_t n, double y, double *d)
-{ UNUSED(n); UNUSED(y); d[0] = 1.0 / x[0]; }
+{ UNUSED(n); UNUSED(y); d[0] = x[0] == 0.0 ? INFINITY : 1.0 / x[0]; }  /* -0 too */
 
 static double sin_f(const double *x, size_t n) { UNUSED(n); return sin(x[0]); }
 static void sin_d(const double *x, size_t n, double y, double *d)
@@ -70,8 +70,13 @@ static void cos_d(const double *x, size_t n, double y, double *d)
 { UNUSED(n); UNUSED(y); d[0] = -sin(x[0]); }
 
 static double tanh_f(const double *x, size_t n) { UNUSED(n); return tanh(x[0]); }
+/* 1/cosh^2 rather than 1 - tanh^2, which cancels to 0 in the tails. */
 static void tanh_d(const double *x, size_t n, double y, double *d)
-{ UNUSED(x); UNUSED(n); d[0] = 1.0 - y * y; }
+{
+    double c = cosh(x[0]);
+    UNUSED(n); UNUSED(y);
+    d[0] = 1.0 / (c * c);
+}
 
 /* 1/(1+e^-a) written so that exp never overflows, whatever the sign of a. */
 static double sigmoid_f(const double *x, size_t n)
@@ -83,8 +88,14 @@ static double sigmoid_f(const double *x, size_t n)
     double e = exp(a);
     return e / (1.0 + e);
 }
+/* s(a) s(-a) = e/(1+e)^2 with e = exp(-|a|): no cancellation in the tails,
+ * unlike y * (1 - y). */
 static void sigmoid_d(const double *x, size_t n, double y, double *d)
-{ UNUSED(x); UNUSED(n); d[0] = y * (1.0 - y); }
+{
+    double e = exp(-fabs(x[0]));
+    UNUSED(n); UNUSED(y);
+    d[0] = x[0] != x[0] ? x[0] : e / ((1.0 + e) * (1.0 + e));
+}
 
 static double relu_f(const double *x, size_t n)
 { UNUSED(n); return x[0] > 0.0 ? x[0] : x[0] <= 0.0 ? 0.0 : x[0]; }
@@ -93,7 +104,7 @@ static void relu_d(const double *x, size_t n, double y, double *d)
 
 static double sqrt_f(const double *x, size_t n) { UNUSED(n); return sqrt(x[0]); }
 static void sqrt_d(const double *x, size_t n, double y, double *d)
-{ UNUSED(x); UNUSED(n); d[0] = 0.5 / y; }   /* +inf at 0, as the limit */
+{ UNUSED(x); UNUSED(n); d[0] = y == 0.0 ? INFINITY : 0.5 / y; }  /* +inf at ±0 */
 
 static double log1p_f(const double *x, size_t n) { UNUSED(n); return log1p(x[0]); }
 static void log1p_d(const double *x, size_t n, double y, double *d)

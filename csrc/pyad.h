@@ -28,7 +28,8 @@ typedef enum {
     PYAD_ERR_DIVIDE = -5,    /* divide by zero, with errmode divide=raise */
     PYAD_ERR_OVERFLOW = -6,  /* overflow, with errmode overflow=raise */
     PYAD_ERR_INVALID = -7,   /* invalid operation, with errmode invalid=raise */
-    PYAD_ERR_NOT_LEAF = -8   /* the value of an interior node was assigned */
+    PYAD_ERR_NOT_LEAF = -8,  /* the value of an interior node was assigned */
+    PYAD_ERR_UNDERFLOW = -9  /* underflow, with errmode underflow=raise */
 } pyad_status;
 
 /* Bits of the per-thread error mode: which IEEE exceptions make an op fail
@@ -36,7 +37,8 @@ typedef enum {
 enum {
     PYAD_RAISE_DIVIDE = 1,
     PYAD_RAISE_OVERFLOW = 2,
-    PYAD_RAISE_INVALID = 4
+    PYAD_RAISE_INVALID = 4,
+    PYAD_RAISE_UNDERFLOW = 8
 };
 
 /* The op table, for the Python layer to look ops up by name. */

@@ -260,6 +260,8 @@ static int fp_status(int raised)
         return PYAD_ERR_DIVIDE;
     if ((mode & PYAD_RAISE_OVERFLOW) && (raised & FE_OVERFLOW))
         return PYAD_ERR_OVERFLOW;
+    if ((mode & PYAD_RAISE_UNDERFLOW) && (raised & FE_UNDERFLOW))
+        return PYAD_ERR_UNDERFLOW;
     return PYAD_OK;
 }
 
@@ -272,7 +274,7 @@ static int evaluate(const pyad_op_row *row, const double *x, size_t n, double *y
     }
     feclearexcept(FE_ALL_EXCEPT);
     *y = row->forward(x, n);
-    return fp_status(fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID));
+    return fp_status(fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID | FE_UNDERFLOW));
 }
 
 static const pyad_op_row *row_for(int op, size_t n)
@@ -307,10 +309,14 @@ static void add_edge(uint32_t from, uint32_t to, double partial)
     T.refcount[to]++;
 }
 
-/* Record op over n operands: operand i is node[i], or a new constant leaf
- * holding x[i] where node[i] == NIL. x holds every operand's value.
- * Called with the lock held; returns a handle or a status. */
-static int64_t record(int op, uint32_t *node, const double *x, size_t n)
+/* Record op over n operands: operand i is node[i] (the node of handle[i]),
+ * or a new constant leaf holding x[i] where node[i] == NIL. x holds every
+ * operand's value. The value is computed (and checked against the error
+ * mode) before anything changes, so a failing op leaves the tape exactly as
+ * it was; only then may the tape be compacted, after which the operands are
+ * looked up again. Called with the lock held; returns a handle or a status. */
+static int64_t record(int op, const int64_t *handle, uint32_t *node,
+                      const double *x, size_t n)
 {
     const pyad_op_row *row = row_for(op, n);
     double stack_d[MAX_STACK_OPERANDS], *d = stack_d, y;
@@ -320,9 +326,15 @@ static int64_t record(int op, uint32_t *node, const double *x, size_t n)
         return PYAD_ERR_OP;
     if ((st = evaluate(row, x, n, &y)) != PYAD_OK)
         return st;
+    if (T.length >= COMPACT_MIN_LENGTH && T.dead > T.length / 2) {
+        compact();
+        for (size_t i = 0; i < n; i++)
+            if (node[i] != NIL)
+                node_of(handle[i], &node[i]);
+    }
     for (size_t i = 0; i < n; i++)
         n_const += node[i] == NIL;
-    /* Reserve everything first, so that a failure leaves the tape as it
+    /* Reserve everything first, so that a failure leaves the graph as it
      * was: the node, its edges and handle, and the constant leaves. */
     if ((st = reserve_for(n)) != PYAD_OK)
         return st;
@@ -371,65 +383,66 @@ int64_t pyad_leaf(double value)
     return h;
 }
 
+/* Operands of the fixed-arity entry points: handle >= 0 names a node,
+ * handle < 0 stands for the constant in x. */
+static int64_t record_operands(int op, const int64_t *handle, double *x, size_t n)
+{
+    uint32_t node[2];
+    for (size_t i = 0; i < n; i++) {
+        node[i] = NIL;
+        if (handle[i] >= 0) {
+            if (!node_of(handle[i], &node[i]))
+                return PYAD_ERR_HANDLE;
+            x[i] = T.value[node[i]];
+        }
+    }
+    return record(op, handle, node, x, n);
+}
+
 int64_t pyad_unary(int op, int64_t a)
 {
-    uint32_t node[1];
-    double x[1];
-    int64_t h = PYAD_ERR_HANDLE;
+    int64_t h[1] = {a}, r;
+    double x[1] = {0.0};
     pyad_lock(&lock);
-    maybe_compact();
-    if (node_of(a, &node[0])) {
-        x[0] = T.value[node[0]];
-        h = record(op, node, x, 1);
-    }
+    r = record_operands(op, h, x, 1);
     pyad_unlock(&lock);
-    return h;
+    return r;
 }
 
 int64_t pyad_binary(int op, int64_t a, int64_t b)
 {
-    uint32_t node[2];
-    double x[2];
-    int64_t h = PYAD_ERR_HANDLE;
+    int64_t h[2] = {a, b}, r;
+    double x[2] = {0.0, 0.0};
+    if (a < 0 || b < 0)
+        return PYAD_ERR_HANDLE;
     pyad_lock(&lock);
-    maybe_compact();
-    if (node_of(a, &node[0]) && node_of(b, &node[1])) {
-        x[0] = T.value[node[0]];
-        x[1] = T.value[node[1]];
-        h = record(op, node, x, 2);
-    }
+    r = record_operands(op, h, x, 2);
     pyad_unlock(&lock);
-    return h;
+    return r;
 }
 
 int64_t pyad_binary_vc(int op, int64_t a, double b)
 {
-    uint32_t node[2] = {NIL, NIL};
+    int64_t h[2] = {a, -1}, r;
     double x[2] = {0.0, b};
-    int64_t h = PYAD_ERR_HANDLE;
+    if (a < 0)
+        return PYAD_ERR_HANDLE;
     pyad_lock(&lock);
-    maybe_compact();
-    if (node_of(a, &node[0])) {
-        x[0] = T.value[node[0]];
-        h = record(op, node, x, 2);
-    }
+    r = record_operands(op, h, x, 2);
     pyad_unlock(&lock);
-    return h;
+    return r;
 }
 
 int64_t pyad_binary_cv(int op, double a, int64_t b)
 {
-    uint32_t node[2] = {NIL, NIL};
+    int64_t h[2] = {-1, b}, r;
     double x[2] = {a, 0.0};
-    int64_t h = PYAD_ERR_HANDLE;
+    if (b < 0)
+        return PYAD_ERR_HANDLE;
     pyad_lock(&lock);
-    maybe_compact();
-    if (node_of(b, &node[1])) {
-        x[1] = T.value[node[1]];
-        h = record(op, node, x, 2);
-    }
+    r = record_operands(op, h, x, 2);
     pyad_unlock(&lock);
-    return h;
+    return r;
 }
 
 int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
@@ -445,7 +458,6 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
     x = grow(NULL, n ? n : 1, sizeof *x);
     if (!node || !x)
         h = PYAD_ERR_NOMEM;
-    maybe_compact();
     for (size_t i = 0; i < n && h == PYAD_OK; i++) {
         if (handles[i] >= 0) {
             if (!node_of(handles[i], &node[i]))
@@ -460,7 +472,7 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
         }
     }
     if (h == PYAD_OK)
-        h = record(op, node, x, n);
+        h = record(op, handles, node, x, n);
     pyad_unlock(&lock);
     free(node);
     free(x);
@@ -771,7 +783,8 @@ int pyad_export(const int64_t *inputs, size_t n_in,
 int pyad_set_errmode(int mode)
 {
     int old = errmode;
-    errmode = mode & (PYAD_RAISE_DIVIDE | PYAD_RAISE_OVERFLOW | PYAD_RAISE_INVALID);
+    errmode = mode & (PYAD_RAISE_DIVIDE | PYAD_RAISE_OVERFLOW |
+                      PYAD_RAISE_INVALID | PYAD_RAISE_UNDERFLOW);
     return old;
 }
 

@@ -34,6 +34,7 @@ _FP_WORDS = {
     lib.PYAD_ERR_DIVIDE: "divide by zero",
     lib.PYAD_ERR_OVERFLOW: "overflow",
     lib.PYAD_ERR_INVALID: "invalid value",
+    lib.PYAD_ERR_UNDERFLOW: "underflow",
 }
 
 

@@ -10,6 +10,7 @@ _BITS = {
     "divide": lib.PYAD_RAISE_DIVIDE,
     "over": lib.PYAD_RAISE_OVERFLOW,
     "invalid": lib.PYAD_RAISE_INVALID,
+    "under": lib.PYAD_RAISE_UNDERFLOW,
 }
 _ACTIONS = ("ignore", "raise")
 
@@ -23,10 +24,6 @@ def _mode_from(base, settings):
             raise ValueError(
                 f"errstate: {key}={action!r} is not supported; use 'ignore' or 'raise'"
             )
-        if key == "under":
-            if action == "raise":
-                raise ValueError("errstate: under='raise' is not supported")
-            continue
         bit = _BITS[key]
         mode = (mode | bit) if action == "raise" else (mode & ~bit)
     return mode
@@ -75,6 +72,4 @@ class errstate:
 def geterr():
     """The current thread's settings, as a dict like numpy.geterr()."""
     mode = lib.pyad_get_errmode()
-    out = {k: ("raise" if mode & bit else "ignore") for k, bit in _BITS.items()}
-    out["under"] = "ignore"
-    return out
+    return {k: ("raise" if mode & bit else "ignore") for k, bit in _BITS.items()}

@@ -28,24 +28,27 @@ def _argnums_tuple(argnums, nargs):
 
 
 def _call_on_leaves(f, args, nums):
+    """f(*args) with args[i] made a leaf Var for each i in nums; returns the
+    value and the gradient for each entry of nums (repeats allowed)."""
     args = list(args)
-    leaves = []
+    leaf = {}
     for i in nums:
+        if i in leaf:
+            continue
         x = as_float(args[i])
         if x is None:
             raise TypeError(
                 f"argument {i} must be a real number, not {type(args[i]).__name__}"
             )
-        args[i] = Var(x)
-        leaves.append(args[i])
+        leaf[i] = args[i] = Var(x)
     out = f(*args)
     if isinstance(out, Var):
         out.backward()
-        return out.val, [v.grad for v in leaves]
+        return out.val, [leaf[i].grad for i in nums]
     value = as_float(out)
     if value is None:
         raise TypeError(f"the function must return a Var or a real number, not {type(out).__name__}")
-    return value, [0.0 for _ in leaves]     # output does not depend on them
+    return value, [0.0 for _ in nums]      # output does not depend on them
 
 
 def value_and_grad(f, argnums=0):

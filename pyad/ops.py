@@ -2,7 +2,11 @@
 
 A new op is a row in csrc/ops.c plus one line here.
 """
-from .var import Var, binary, nary_sum, unary
+import operator
+
+import numpy as np
+
+from .var import Var, as_float, binary, nary_sum, object_array, unary
 
 # Operators: forward and reflected forms.
 Var.__add__, Var.__radd__ = binary("add")
@@ -40,9 +44,37 @@ softplus = unary("softplus")
 sum = nary_sum  # noqa: A001  (pyad.sum, like numpy's np.sum)
 
 
-# numpy: __array_ufunc__ = None makes numpy scalars and arrays hand binary
-# ops and comparisons back to Var (np.float64(2) * v is a Var, and
-# np.float64(1) < v a bool); arrays then go through elementwise() in var.py.
-# numpy object arrays of Vars use the methods above (np.exp(arr) calls
-# v.exp()); for one Var use pyad.exp(v).
-Var.__array_ufunc__ = None
+# numpy: np.float64(2) * v and np.exp(v) give Vars. numpy asks
+# __array_ufunc__ first; scalar calls are answered with the ops above, calls
+# with an array go to numpy's object loops, which call Var's operators and
+# methods element by element. (A numpy scalar on the left of a comparison
+# makes numpy return np.bool_ rather than bool.)
+_UFUNCS = {
+    np.add: operator.add, np.subtract: operator.sub,
+    np.multiply: operator.mul, np.true_divide: operator.truediv,
+    np.power: operator.pow, np.negative: operator.neg,
+    np.positive: operator.pos, np.absolute: operator.abs,
+    np.less: operator.lt, np.less_equal: operator.le,
+    np.greater: operator.gt, np.greater_equal: operator.ge,
+    np.exp: exp, np.log: log, np.sin: sin, np.cos: cos, np.tanh: tanh,
+    np.sqrt: sqrt, np.log1p: log1p, np.expm1: expm1,
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    fn = _UFUNCS.get(ufunc)
+    if method != "__call__" or kwargs or fn is None:
+        return NotImplemented
+    if any(isinstance(x, np.ndarray) for x in inputs):
+        return ufunc(*[object_array(x) for x in inputs])
+    args = []
+    for x in inputs:
+        if not isinstance(x, Var):
+            x = as_float(x)      # a numpy scalar: make it a float, or the
+            if x is None:        # operator would come straight back here
+                return NotImplemented
+        args.append(x)
+    return fn(*args)
+
+
+Var.__array_ufunc__ = _array_ufunc

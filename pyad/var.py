@@ -240,7 +240,8 @@ _PY_OPERATOR = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
                 "div": operator.truediv, "pow": operator.pow}
 
 
-def _object_array(x):
+def object_array(x):
+    """x as a numpy object array (0-d for a scalar), for object loops."""
     if isinstance(x, np.ndarray):
         return x.astype(object)
     a = np.empty((), dtype=object)
@@ -248,15 +249,27 @@ def _object_array(x):
     return a
 
 
+# Operands that can never take part in arithmetic: refused with a TypeError
+# naming them, rather than NotImplemented (which would let str or list
+# answer with a message about Var).
+_NEVER_OPERANDS = (str, bytes, bytearray, complex, list, tuple, dict, set,
+                   frozenset, type(None), np.complexfloating, np.str_, np.bytes_)
+
+
 def elementwise(name, left, right):
-    """left <op> right when one side is a numpy array: an object array of
-    Vars, computed element by element through numpy's object loops.
-    NotImplemented for anything else, so Python raises its TypeError."""
-    if not isinstance(left, np.ndarray) and not isinstance(right, np.ndarray):
-        return NotImplemented
-    if (left.dtype if isinstance(left, np.ndarray) else right.dtype).kind not in "biufO":
-        return NotImplemented
-    return _PY_OPERATOR[name](_object_array(left), _object_array(right))
+    """left <op> right when one side is not a Var or a real number: with a
+    numpy array, an object array of Vars computed by numpy's object loops;
+    with a value that is never an operand, TypeError; else NotImplemented,
+    so that the other type may answer."""
+    other = right if isinstance(left, Var) else left
+    if isinstance(other, np.ndarray) and other.dtype.kind in "biufO":
+        return _PY_OPERATOR[name](object_array(left), object_array(right))
+    if isinstance(other, _NEVER_OPERANDS) or isinstance(other, np.ndarray):
+        raise TypeError(
+            f"unsupported operand type for {name}: {type(left).__name__} "
+            f"and {type(right).__name__}"
+        )
+    return NotImplemented
 
 
 def binary(name):
@@ -352,7 +365,9 @@ def nary_sum(iterable, _op=_OP["sum"]):
         return 0.0
     h = lib.pyad_nary(_op, ffi.new("int64_t[]", handles), constants, len(handles))
     if h < 0:
-        check(h, f"sum of {len(handles)} terms")
+        shown = ", ".join(_fmt(x) for x in items[:8])
+        more = f", ... ({len(items)} terms)" if len(items) > 8 else ""
+        check(h, f"sum({shown}{more})")
     v = _new(Var)
     v._h = h
     return v

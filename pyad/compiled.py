@@ -239,7 +239,7 @@ class _Program:
                                        work, self.work_size, info)
             if st != 0:
                 return st, None, None, (info.point, info.node, info.guard)
-            values = vals[0:self.n_out]
+            values = [vals[0]] if self.n_out == 1 else ffi.unpack(vals, self.n_out)
             grads = None
             if want_grad:
                 grads = np.frombuffer(ffi.buffer(g, 8 * self.n_out * self.n_in),
@@ -276,11 +276,17 @@ class _Program:
             gp = ffi.from_buffer("double[]", grads) if grads.size else ffi.new("double[1]")
         fp = ffi.from_buffer("uint8_t[]", fail) if N else ffi.new("uint8_t[1]")
 
+        mode = lib.pyad_get_errmode()      # per thread: workers get ours
+
         def run(lo, hi):
             nfail = ffi.new("size_t *")
             info = ffi.new("pyad_fail_info *")
-            st = lib.pyad_program_eval_batch(self.ptr, xp, sp, lo, hi, vp, gp,
-                                             fp, nfail, info)
+            old = lib.pyad_set_errmode(mode)
+            try:
+                st = lib.pyad_program_eval_batch(self.ptr, xp, sp, lo, hi, vp, gp,
+                                                 fp, nfail, info)
+            finally:
+                lib.pyad_set_errmode(old)
             return st, (info.point, info.node, info.guard)
 
         workers = _check_workers(workers)

@@ -36,11 +36,21 @@
 #define MAX_NODES ((size_t)UINT32_MAX - 1)
 #define BLOCK_MAX 256
 #define BLOCK_MIN 8
-#define BLOCK_BUDGET ((size_t)1 << 20)   /* bytes of values + adjoints */
+#define BLOCK_BUDGET ((size_t)6 << 20)   /* bytes of values + adjoints */
 
 /* Fast paths: ops whose forward and partials are written inline below
  * with exactly the expressions of ops.c. Everything else calls the table. */
 enum { F_LEAF = 0, F_GENERIC, F_ADD, F_SUB, F_MUL, F_DIV, F_NEG, F_SUM };
+
+/* One op node, laid out for the replay loops: everything one step needs in
+ * one place (the node arrays stay for validation and pickling). */
+typedef struct {
+    uint32_t k;             /* the node */
+    uint32_t a0, a1;        /* its first two operands (a1 = a0 if unary) */
+    uint32_t first, n;      /* operands are args[first .. first + n) */
+    int32_t op;
+    uint8_t fast;           /* F_* */
+} instr_t;
 
 struct pyad_program {
     size_t n_nodes, n_args, n_in, n_out, n_guards, n_ops, max_arity;
@@ -50,7 +60,7 @@ struct pyad_program {
     uint32_t *arg_start;    /* n_nodes + 1 */
     uint32_t *args;
     uint32_t *input_slot, *output_slot;
-    uint32_t *op_nodes;     /* the non-leaf nodes, ascending */
+    instr_t *code;          /* the op nodes, ascending (n_ops of them) */
     int32_t *g_kind;
     uint32_t *g_a;
     int64_t *g_b;
@@ -84,7 +94,7 @@ void pyad_program_free(pyad_program *p)
     free(p->args);
     free(p->input_slot);
     free(p->output_slot);
-    free(p->op_nodes);
+    free(p->code);
     free(p->g_kind);
     free(p->g_a);
     free(p->g_b);
@@ -209,7 +219,7 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
         !COPY(p->g_b, guard_b, n_guards) || !COPY(p->g_c, guard_c, n_guards) ||
         !COPY(p->g_out, guard_outcome, n_guards) ||
         !(p->fast = alloc_array(n_nodes, 1)) ||
-        !(p->op_nodes = alloc_array(n_nodes, sizeof *p->op_nodes))) {
+        !(p->code = alloc_array(n_nodes, sizeof *p->code))) {
         pyad_program_free(p);
         return PYAD_ERR_NOMEM;
     }
@@ -217,8 +227,16 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
     for (size_t k = 0; k < n_nodes; k++) {
         size_t n = p->arg_start[k + 1] - p->arg_start[k];
         p->fast[k] = fast_kind(p->op[k]);
-        if (p->op[k] >= 0)
-            p->op_nodes[p->n_ops++] = (uint32_t)k;
+        if (p->op[k] >= 0) {
+            instr_t *c = &p->code[p->n_ops++];
+            c->k = (uint32_t)k;
+            c->first = p->arg_start[k];
+            c->n = (uint32_t)n;
+            c->a0 = p->args[c->first];
+            c->a1 = n > 1 ? p->args[c->first + 1] : c->a0;
+            c->op = p->op[k];
+            c->fast = p->fast[k];
+        }
         if (n > p->max_arity)
             p->max_arity = n;
     }
@@ -280,21 +298,21 @@ static int guard_holds(int32_t kind, double a, double b, double c)
 /* ---- one point ---------------------------------------------------------- */
 
 /* Forward value of op node k from the values v; xs is operand scratch. */
-static inline double forward_one(const pyad_program *p, uint32_t k,
+static inline double forward_one(const pyad_program *p, const instr_t *c,
                                  const double *v, double *xs)
 {
-    const uint32_t *a = p->args + p->arg_start[k];
-    size_t n = p->arg_start[k + 1] - p->arg_start[k];
-    switch (p->fast[k]) {
-    case F_ADD: return v[a[0]] + v[a[1]];
-    case F_SUB: return v[a[0]] - v[a[1]];
-    case F_MUL: return v[a[0]] * v[a[1]];
-    case F_DIV: return v[a[0]] / v[a[1]];
-    case F_NEG: return -v[a[0]];
-    default:
-        for (size_t i = 0; i < n; i++)
+    switch (c->fast) {
+    case F_ADD: return v[c->a0] + v[c->a1];
+    case F_SUB: return v[c->a0] - v[c->a1];
+    case F_MUL: return v[c->a0] * v[c->a1];
+    case F_DIV: return v[c->a0] / v[c->a1];
+    case F_NEG: return -v[c->a0];
+    default: {
+        const uint32_t *a = p->args + c->first;
+        for (size_t i = 0; i < c->n; i++)
             xs[i] = v[a[i]];
-        return pyad_ops[p->op[k]].forward(xs, n);
+        return pyad_ops[c->op].forward(xs, c->n);
+    }
     }
 }
 
@@ -302,10 +320,9 @@ static inline double forward_one(const pyad_program *p, uint32_t k,
  * other node's recorded value); fills in the op nodes. */
 static void forward_point(const pyad_program *p, double *v, double *xs)
 {
-    for (size_t i = 0; i < p->n_ops; i++) {
-        uint32_t k = p->op_nodes[i];
-        v[k] = forward_one(p, k, v, xs);
-    }
+    const instr_t *c = p->code, *end = p->code + p->n_ops;
+    for (; c < end; c++)
+        v[c->k] = forward_one(p, c, v, xs);
 }
 
 /* Re-run the forward pass op by op, testing the flags after each, to find
@@ -314,13 +331,13 @@ static int locate_fp_error(const pyad_program *p, double *v, double *xs,
                            int64_t *node)
 {
     for (size_t i = 0; i < p->n_ops; i++) {
-        uint32_t k = p->op_nodes[i];
+        const instr_t *c = &p->code[i];
         int st;
         feclearexcept(FE_ALL_EXCEPT);
-        v[k] = forward_one(p, k, v, xs);
+        v[c->k] = forward_one(p, c, v, xs);
         st = fp_status(fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID));
         if (st != PYAD_OK) {
-            *node = k;
+            *node = c->k;
             return st;
         }
     }
@@ -339,43 +356,77 @@ static int64_t first_failed_guard(const pyad_program *p, const double *v)
 }
 
 /* Reverse sweep for output o of one point, as tape.c's sweep does it. */
+/* How many instructions have node <= k (code is sorted by node). */
+static size_t instrs_upto(const pyad_program *p, uint32_t k)
+{
+    size_t lo = 0, hi = p->n_ops;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->code[mid].k <= k)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The partials -1 (sub, neg) as a value the compiler cannot fold into a
+ * negation, so that g * -1 is the multiplication the tape does. */
+static volatile const double MINUS_ONE = -1.0;
+
+/* Reverse sweep for output o of one point, as tape.c's sweep does it. */
 static void backward_point(const pyad_program *p, size_t o, const double *v,
                            double *adj, uint8_t *reached, double *xs,
                            double *d, double *grads)
 {
     uint32_t out = p->output_slot[o];
+    const double m1 = MINUS_ONE;
     for (size_t k = 0; k <= out; k++)
         adj[k] = -0.0;
     memset(reached, 0, (size_t)out + 1);
     reached[out] = 1;
     adj[out] += 1.0;
-    for (size_t k = (size_t)out + 1; k-- > 0;) {
-        const uint32_t *a;
-        size_t n;
+    for (size_t i = instrs_upto(p, out); i-- > 0;) {
+        const instr_t *c = &p->code[i];
+        uint32_t a0 = c->a0, a1 = c->a1;
         double g;
-        if (!reached[k] || p->op[k] < 0)
+        if (!reached[c->k])
             continue;
-        a = p->args + p->arg_start[k];
-        n = p->arg_start[k + 1] - p->arg_start[k];
-        g = adj[k];
-        switch (p->fast[k]) {
+        g = adj[c->k];
+        switch (c->fast) {
         case F_ADD:
-            adj[a[0]] += g * 1.0; reached[a[0]] = 1;
-            adj[a[1]] += g * 1.0; reached[a[1]] = 1;
+            adj[a0] += g * 1.0; reached[a0] = 1;
+            adj[a1] += g * 1.0; reached[a1] = 1;
+            break;
+        case F_SUB:
+            adj[a0] += g * 1.0; reached[a0] = 1;
+            adj[a1] += g * m1; reached[a1] = 1;
             break;
         case F_MUL: {
-            double x0 = v[a[0]], x1 = v[a[1]];
-            adj[a[0]] += g * x1; reached[a[0]] = 1;
-            adj[a[1]] += g * x0; reached[a[1]] = 1;
+            double x0 = v[a0], x1 = v[a1];
+            adj[a0] += g * x1; reached[a0] = 1;
+            adj[a1] += g * x0; reached[a1] = 1;
             break;
         }
+        case F_DIV: {
+            double b = v[a1], y = v[c->k];
+            double d0 = 1.0 / b, d1 = -y / b;
+            adj[a0] += g * d0; reached[a0] = 1;
+            adj[a1] += g * d1; reached[a1] = 1;
+            break;
+        }
+        case F_NEG:
+            adj[a0] += g * m1; reached[a0] = 1;
+            break;
         default: {
-            for (size_t i = 0; i < n; i++)
-                xs[i] = v[a[i]];
-            pyad_ops[p->op[k]].partials(xs, n, v[k], d);
-            for (size_t i = 0; i < n; i++) {
-                adj[a[i]] += g * d[i];
-                reached[a[i]] = 1;
+            const uint32_t *a = p->args + c->first;
+            size_t n = c->n;
+            for (size_t e = 0; e < n; e++)
+                xs[e] = v[a[e]];
+            pyad_ops[c->op].partials(xs, n, v[c->k], d);
+            for (size_t e = 0; e < n; e++) {
+                adj[a[e]] += g * d[e];
+                reached[a[e]] = 1;
             }
         }
         }
@@ -453,13 +504,13 @@ static void forward_block(const batch_t *bt, size_t m)
     const size_t B = bt->B;
     double *val = bt->val, *xs = bt->xs;
     for (size_t i = 0; i < p->n_ops; i++) {
-        uint32_t k = p->op_nodes[i];
-        const uint32_t *a = p->args + p->arg_start[k];
-        size_t n = p->arg_start[k + 1] - p->arg_start[k];
-        double *r = val + (size_t)k * B;
-        const double *x0 = val + (size_t)a[0] * B;
-        const double *x1 = n > 1 ? val + (size_t)a[1] * B : x0;
-        switch (p->fast[k]) {
+        const instr_t *c = &p->code[i];
+        const uint32_t *a = p->args + c->first;
+        size_t n = c->n;
+        double *r = val + (size_t)c->k * B;
+        const double *x0 = val + (size_t)c->a0 * B;
+        const double *x1 = val + (size_t)c->a1 * B;
+        switch (c->fast) {
         case F_ADD: for (size_t j = 0; j < m; j++) r[j] = x0[j] + x1[j]; break;
         case F_SUB: for (size_t j = 0; j < m; j++) r[j] = x0[j] - x1[j]; break;
         case F_MUL: for (size_t j = 0; j < m; j++) r[j] = x0[j] * x1[j]; break;
@@ -474,7 +525,7 @@ static void forward_block(const batch_t *bt, size_t m)
             }
             break;
         default: {
-            pyad_forward_fn f = pyad_ops[p->op[k]].forward;
+            pyad_forward_fn f = pyad_ops[c->op].forward;
             for (size_t j = 0; j < m; j++) {
                 for (size_t e = 0; e < n; e++)
                     xs[e] = val[(size_t)a[e] * B + j];
@@ -494,19 +545,20 @@ static void backward_block(const batch_t *bt, size_t o, size_t m)
     double *adj = bt->adj, *xs = bt->xs, *d = bt->d;
     uint8_t *reached = bt->reached;
     uint32_t out = p->output_slot[o];
+    const double m1 = MINUS_ONE;
     memset(reached, 0, (size_t)out + 1);
     reached[out] = 1;
     for (size_t j = 0; j < m; j++)
         adj[(size_t)out * B + j] = -0.0 + 1.0;
-    for (size_t k = (size_t)out + 1; k-- > 0;) {
-        const uint32_t *a;
-        size_t n;
-        const double *g;
-        if (!reached[k] || p->op[k] < 0)
+    for (size_t i = instrs_upto(p, out); i-- > 0;) {
+        const instr_t *c = &p->code[i];
+        const uint32_t *a = p->args + c->first;
+        size_t n = c->n;
+        const double *g = adj + (size_t)c->k * B;
+        const double *x0 = val + (size_t)c->a0 * B, *x1 = val + (size_t)c->a1 * B;
+        double *t0 = adj + (size_t)c->a0 * B, *t1 = adj + (size_t)c->a1 * B;
+        if (!reached[c->k])
             continue;
-        a = p->args + p->arg_start[k];
-        n = p->arg_start[k + 1] - p->arg_start[k];
-        g = adj + k * B;
         /* First contact of an operand: start its adjoint row at -0.0. */
         for (size_t e = 0; e < n; e++) {
             if (!reached[a[e]]) {
@@ -516,7 +568,8 @@ static void backward_block(const batch_t *bt, size_t o, size_t m)
                     t[j] = -0.0;
             }
         }
-        switch (p->fast[k]) {
+        /* Edge by edge, in order, as the tape does (a0 may equal a1). */
+        switch (c->fast) {
         case F_ADD:
         case F_SUM:
             for (size_t e = 0; e < n; e++) {
@@ -525,18 +578,26 @@ static void backward_block(const batch_t *bt, size_t o, size_t m)
                     t[j] += g[j] * 1.0;
             }
             break;
-        case F_MUL: {
-            double *t0 = adj + (size_t)a[0] * B, *t1 = adj + (size_t)a[1] * B;
-            const double *x0 = val + (size_t)a[0] * B, *x1 = val + (size_t)a[1] * B;
-            for (size_t j = 0; j < m; j++)
-                t0[j] += g[j] * x1[j];
-            for (size_t j = 0; j < m; j++)
-                t1[j] += g[j] * x0[j];
+        case F_SUB:
+            for (size_t j = 0; j < m; j++) t0[j] += g[j] * 1.0;
+            for (size_t j = 0; j < m; j++) t1[j] += g[j] * m1;
+            break;
+        case F_NEG:
+            for (size_t j = 0; j < m; j++) t0[j] += g[j] * m1;
+            break;
+        case F_MUL:
+            for (size_t j = 0; j < m; j++) t0[j] += g[j] * x1[j];
+            for (size_t j = 0; j < m; j++) t1[j] += g[j] * x0[j];
+            break;
+        case F_DIV: {
+            const double *y = val + (size_t)c->k * B;
+            for (size_t j = 0; j < m; j++) t0[j] += g[j] * (1.0 / x1[j]);
+            for (size_t j = 0; j < m; j++) t1[j] += g[j] * (-y[j] / x1[j]);
             break;
         }
         default: {
-            pyad_partials_fn f = pyad_ops[p->op[k]].partials;
-            const double *y = val + k * B;
+            pyad_partials_fn f = pyad_ops[c->op].partials;
+            const double *y = val + (size_t)c->k * B;
             for (size_t j = 0; j < m; j++) {
                 for (size_t e = 0; e < n; e++)
                     xs[e] = val[(size_t)a[e] * B + j];
@@ -583,6 +644,8 @@ static size_t choose_block(const pyad_program *p)
         B = BLOCK_MAX;
     if (B < BLOCK_MIN)
         B = BLOCK_MIN;
+    while (B & (B - 1))           /* a power of two: whole vector lanes */
+        B &= B - 1;
     return B;
 }
 

@@ -714,3 +714,29 @@ def test_errstate_guard_missed_points_are_not_blamed():
         with pytest.raises(FloatingPointError) as e:
             f2(np.array([3.0, -5.0, 1.0]))
         assert "batch point 1" in "".join(getattr(e.value, "__notes__", [])) + str(e.value)
+
+
+# ---- the worked example of docs/compile.md ---------------------------------------------------
+
+def test_docs_least_squares_example():
+    optimize = pytest.importorskip("scipy.optimize")
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 4, 200)
+    y = 2.5 * np.exp(-1.3 * t) + 0.5 + 0.01 * rng.standard_normal(t.size)
+    sq = pyad.compile(lambda a, b, c, ti, yi: (a * pyad.exp(-b * ti) + c - yi) ** 2)
+
+    def loss(p):
+        a, b, c = p
+        v, g = sq.value_and_grad(a, b, c, t, y)
+        return v.sum(), g[:, :3].sum(axis=0)
+
+    res = optimize.minimize(loss, x0=[1.0, 1.0, 0.0], jac=True, method="BFGS")
+    assert res.success
+    assert np.allclose(res.x, [2.5, 1.3, 0.5], atol=0.02)
+    assert sq.traces == 1
+
+
+def test_doctests_of_the_module():
+    import doctest
+    import pyad.compiled
+    assert doctest.testmod(pyad.compiled).failed == 0

@@ -9,7 +9,7 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["tape.c", "ops.c"]
+SOURCES = ["tape.c", "ops.c", "program.c"]
 
 
 def _cdef_from_header(path):

@@ -140,6 +140,29 @@ static double sum_f(const double *x, size_t n)
 static void sum_d(const double *x, size_t n, double y, double *d)
 { UNUSED(x); UNUSED(y); for (size_t i = 0; i < n; i++) d[i] = 1.0; }
 
+/* ---- comparisons and select (for branch-free code: pyad.where) -------
+ * A comparison gives 1.0 or 0.0 (0.0 when either operand is nan) and has
+ * zero partials: it is piecewise constant. where(c, a, b) is a when c > 0
+ * else b (so a nan condition selects b); its partial is 1 for the selected
+ * operand and 0 for the other two. */
+static void zero2_d(const double *x, size_t n, double y, double *d)
+{ UNUSED(x); UNUSED(n); UNUSED(y); d[0] = 0.0; d[1] = 0.0; }
+
+static double lt_f(const double *x, size_t n) { UNUSED(n); return x[0] < x[1] ? 1.0 : 0.0; }
+static double le_f(const double *x, size_t n) { UNUSED(n); return x[0] <= x[1] ? 1.0 : 0.0; }
+static double gt_f(const double *x, size_t n) { UNUSED(n); return x[0] > x[1] ? 1.0 : 0.0; }
+static double ge_f(const double *x, size_t n) { UNUSED(n); return x[0] >= x[1] ? 1.0 : 0.0; }
+
+static double where_f(const double *x, size_t n) { UNUSED(n); return x[0] > 0.0 ? x[1] : x[2]; }
+static void where_d(const double *x, size_t n, double y, double *d)
+{
+    int c = x[0] > 0.0;
+    UNUSED(n); UNUSED(y);
+    d[0] = 0.0;
+    d[1] = c ? 1.0 : 0.0;
+    d[2] = c ? 0.0 : 1.0;
+}
+
 /* ---- the table ------------------------------------------------------- */
 const pyad_op_row pyad_ops[] = {
     {"add", 2, add_f, add_d},
@@ -161,5 +184,10 @@ const pyad_op_row pyad_ops[] = {
     {"expm1", 1, expm1_f, expm1_d},
     {"softplus", 1, softplus_f, softplus_d},
     {"sum", -1, sum_f, sum_d},
+    {"lt", 2, lt_f, zero2_d},
+    {"le", 2, le_f, zero2_d},
+    {"gt", 2, gt_f, zero2_d},
+    {"ge", 2, ge_f, zero2_d},
+    {"where", 3, where_f, where_d},
 };
 const int pyad_n_ops = (int)(sizeof pyad_ops / sizeof pyad_ops[0]);

@@ -104,4 +104,87 @@ size_t pyad_bytes_reserved(void);   /* heap bytes held by the tape */
 /* Make the n-th allocation from now fail (n >= 0); n < 0 turns it off. */
 void pyad_debug_fail_alloc_after(int64_t n);
 
+/* ==== Compiled programs (program.c) =====================================
+ * A program is a frozen graph (as pyad_export gives it) plus guards, kept
+ * outside the tape so that it can be replayed for new inputs, one point or
+ * a batch of points, with no lock and no Python. pyad_program_new validates
+ * everything it is given (op codes, arities, operand indices, slots,
+ * guards) and copies it; a program it accepts can never index out of range.
+ * Programs are immutable once made, so any number of threads may replay
+ * one at the same time (each call brings its own scratch).
+ */
+typedef struct pyad_program pyad_program;
+
+/* More pyad_status values. */
+enum {
+    PYAD_ERR_PROGRAM = -9,   /* pyad_program_new: malformed program */
+    PYAD_ERR_GUARD = -10,    /* a guard's outcome differs from the trace */
+    PYAD_ERR_ARGS = -11      /* missing buffer or too little scratch */
+};
+
+/* Guard kinds: the recorded test is (value[a] KIND other) == outcome, where
+ * other is value[b] for b >= 0 or the constant c for b == -1. SAME pins
+ * the exact bits of value[a] to those of c (float(v) was taken). */
+enum {
+    PYAD_GUARD_LT = 0,
+    PYAD_GUARD_LE = 1,
+    PYAD_GUARD_GT = 2,
+    PYAD_GUARD_GE = 3,
+    PYAD_GUARD_NE = 4,
+    PYAD_GUARD_SAME = 5
+};
+
+/* Where a replay failed: the point (batch index), the program node whose
+ * forward value raised (errmode), or the first guard that missed; -1 when
+ * not applicable. */
+typedef struct {
+    int64_t point;
+    int64_t node;
+    int64_t guard;
+} pyad_fail_info;
+
+/* Validate and copy a program. Arrays as pyad_export fills them; guards
+ * as above (guard arrays may be NULL when n_guards is 0). Every INPUT node
+ * must be named by exactly one input slot. Returns PYAD_OK and *out, or
+ * PYAD_ERR_PROGRAM / PYAD_ERR_NOMEM with *out = NULL. */
+int pyad_program_new(const int32_t *node_op, const double *node_value,
+                     const uint32_t *arg_start, size_t n_nodes,
+                     const uint32_t *args, size_t n_args,
+                     const uint32_t *input_slot, size_t n_in,
+                     const uint32_t *output_slot, size_t n_out,
+                     const int32_t *guard_kind, const uint32_t *guard_a,
+                     const int64_t *guard_b, const double *guard_c,
+                     const uint8_t *guard_outcome, size_t n_guards,
+                     pyad_program **out);
+void pyad_program_free(pyad_program *p);
+size_t pyad_program_n_nodes(const pyad_program *p);
+size_t pyad_program_n_ops(const pyad_program *p);   /* non-leaf nodes */
+/* Doubles of scratch one pyad_program_eval call needs. */
+size_t pyad_program_work_size(const pyad_program *p);
+
+/* One point: x[n_in] -> values[n_out] and, when grads is not NULL, the
+ * Jacobian grads[n_out * n_in] (row o = d output o / d inputs), equal bit
+ * for bit to eager recording plus backward. Guards are checked after the
+ * forward pass: on a miss returns PYAD_ERR_GUARD (info->guard says which).
+ * With a non-zero errmode, an op whose forward value raises a selected
+ * IEEE exception gives its status (info->node says which). */
+int pyad_program_eval(const pyad_program *p, const double *x,
+                      double *values, double *grads,
+                      double *work, size_t work_len, pyad_fail_info *info);
+
+/* Points [begin, end) of a batch. Input i of point j is x[i][j * stride[i]]
+ * (stride 0 broadcasts one number). Point j writes values[j * n_out ..]
+ * and, if grads is not NULL, grads[j * n_out * n_in ..]. A point whose
+ * guards miss gets guard_fail[j] = 1 (else 0), its outputs are unspecified,
+ * and *n_guard_fail counts them; this is not an error. With a non-zero
+ * errmode, the first point (lowest index, guards holding) whose forward
+ * raises gives the status, info->point and info->node. */
+int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
+                            const size_t *stride, size_t begin, size_t end,
+                            double *values, double *grads, uint8_t *guard_fail,
+                            size_t *n_guard_fail, pyad_fail_info *info);
+/* Benchmark knob: points per block of a batch (1..256); 0 = automatic. */
+int pyad_program_set_block(size_t points);
+/* ==== end of compiled programs ========================================== */
+
 #endif

@@ -9,6 +9,8 @@
 """
 from .errors import (GradcheckError, InvalidHandleError, NotALeafError,
                      PyadError, PyadFloatingPointError, PyadMemoryError)
+from .compiled import (Compiled, Function, GuardMissError, compile, ge, gt,
+                       le, lt, where)
 from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import (cos, exp, expm1, log, log1p, relu, sigmoid, sin, softplus,
@@ -34,4 +36,6 @@ __all__ = [
     "gradcheck", "zero_grad", "errstate", "geterr", "live_nodes",
     "PyadError", "PyadMemoryError", "PyadFloatingPointError",
     "InvalidHandleError", "NotALeafError", "GradcheckError", "__version__",
+    "compile", "Compiled", "Function", "GuardMissError", "where", "lt", "le",
+    "gt", "ge",
 ]

@@ -1,0 +1,799 @@
+"""Compiled functions: record once, replay value and gradient in C.
+
+    >>> import pyad
+    >>> f = pyad.compile(lambda x, y: x * pyad.sin(y) + 1)
+    >>> f(2.0, 0.0)
+    1.0
+    >>> f.grad(2.0, 0.0).tolist()
+    [0.0, 2.0]
+
+The first call *traces* the function: it runs it once on leaf Vars and
+freezes the recorded graph as a program (csrc/program.c) that C replays for
+new inputs, one point or a whole numpy batch, with the GIL released.
+
+Python control flow that depends on a Var's value (`if x > 0:`, bool(v),
+float(v)) is recorded as a *guard*. A replay whose guards do not all hold
+is never used: the function is re-traced for that outcome pattern, and the
+traces are kept in a small LRU cache (see docs/compile.md).
+"""
+import concurrent.futures
+import os
+import threading
+
+import numpy as np
+
+from . import var as _var
+from ._lib import ffi, lib
+from .errors import PyadError, PyadFloatingPointError, check
+from .var import _OP, Var, as_float, eval_numbers
+
+__all__ = ["compile", "Compiled", "Function", "GuardMissError", "where",
+           "lt", "le", "gt", "ge"]
+
+_FORMAT_VERSION = 1
+_GUARD_KINDS = {
+    "lt": lib.PYAD_GUARD_LT, "le": lib.PYAD_GUARD_LE,
+    "gt": lib.PYAD_GUARD_GT, "ge": lib.PYAD_GUARD_GE,
+}
+_OP_NAMES = {i: n for n, i in _OP.items()}
+
+
+class GuardMissError(PyadError, RuntimeError):
+    """A replay's guards missed and there is no function to re-trace with
+    (a compiled function unpickled without its Python function)."""
+
+
+def _check(status, what=""):
+    """errors.check, plus the statuses of the program API."""
+    if status >= 0:
+        return status
+    if status == lib.PYAD_ERR_PROGRAM:
+        raise ValueError(f"pyad: malformed compiled program{': ' + what if what else ''}")
+    if status == lib.PYAD_ERR_ARGS:
+        raise PyadError(f"pyad: bad buffers passed to the replay engine{': ' + what if what else ''}")
+    if status == lib.PYAD_ERR_GUARD:
+        raise GuardMissError(f"pyad: a guard of the compiled trace does not hold{': ' + what if what else ''}")
+    return check(status, what)
+
+
+# ---- branch-free selection ----------------------------------------------
+
+def _compare_op(name):
+    op = _OP[name]
+
+    def function(a, b):
+        if isinstance(a, Var) and isinstance(b, Var):
+            h = lib.pyad_binary(op, a._h, b._h)
+        elif isinstance(a, Var):
+            c = as_float(b)
+            if c is None:
+                raise TypeError(f"{name}() expects Vars or real numbers, not {type(b).__name__}")
+            h = lib.pyad_binary_vc(op, a._h, c)
+        elif isinstance(b, Var):
+            c = as_float(a)
+            if c is None:
+                raise TypeError(f"{name}() expects Vars or real numbers, not {type(a).__name__}")
+            h = lib.pyad_binary_cv(op, c, b._h)
+        else:
+            return eval_numbers(op, name, a, b)
+        check(h, name)
+        v = Var.__new__(Var)
+        v._h = h
+        return v
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"{name}(a, b): 1.0 if a {dict(lt='<', le='<=', gt='>', ge='>=')[name]} b "
+        f"else 0.0, recorded as an op (no guard, zero gradient).\n\n"
+        f"Use it as the condition of pyad.where() in code that is compiled."
+    )
+    return function
+
+
+lt = _compare_op("lt")
+le = _compare_op("le")
+gt = _compare_op("gt")
+ge = _compare_op("ge")
+
+
+def where(cond, a, b):
+    """a where cond > 0 else b, recorded as one branch-free op.
+
+    cond is usually pyad.gt(x, 0) and friends (1.0 or 0.0), but any Var or
+    number works: the select is on cond > 0, so a nan condition gives b.
+    The gradient flows to the selected operand only. Unlike `a if x > 0
+    else b`, it records no guard, so a compiled function never re-traces on
+    it. With no Var among the operands the result is a float.
+    """
+    items = (cond, a, b)
+    if not any(isinstance(x, Var) for x in items):
+        return eval_numbers(_OP["where"], "where", cond, a, b)
+    handles, consts = [], []
+    for x in items:
+        if isinstance(x, Var):
+            handles.append(x._h)
+            consts.append(0.0)
+        else:
+            c = as_float(x)
+            if c is None:
+                raise TypeError(f"where() expects Vars or real numbers, not {type(x).__name__}")
+            handles.append(-1)
+            consts.append(c)
+    h = lib.pyad_nary(_OP["where"], ffi.new("int64_t[3]", handles),
+                      ffi.new("double[3]", consts), 3)
+    check(h, "where")
+    v = Var.__new__(Var)
+    v._h = h
+    return v
+
+
+# ---- tracing: the guard hook ---------------------------------------------
+
+_tracers = {}                 # thread id -> stack of guard lists
+_tracers_lock = threading.Lock()
+
+
+def _dispatch(kind, var, other, result):
+    stack = _tracers.get(threading.get_ident())
+    if stack:
+        stack[-1].append((kind, var, other, result))
+
+
+class _Tracing:
+    """Collect the guards of the calling thread while in the block."""
+
+    def __init__(self):
+        self.guards = []
+
+    def __enter__(self):
+        tid = threading.get_ident()
+        with _tracers_lock:
+            _tracers.setdefault(tid, []).append(self.guards)
+            _var.guard_hook = _dispatch
+        return self.guards
+
+    def __exit__(self, *exc):
+        tid = threading.get_ident()
+        with _tracers_lock:
+            stack = _tracers[tid]
+            stack.pop()
+            if not stack:
+                del _tracers[tid]
+            if not _tracers:
+                _var.guard_hook = None
+        return False
+
+
+# ---- programs ------------------------------------------------------------
+
+# name, dtype: the arrays of one program, as stored and as pickled
+_FIELDS = (
+    ("node_op", np.int32), ("node_value", np.float64), ("arg_start", np.uint32),
+    ("args", np.uint32), ("input_slot", np.uint32), ("output_slot", np.uint32),
+    ("guard_kind", np.int32), ("guard_a", np.uint32), ("guard_b", np.int64),
+    ("guard_c", np.float64), ("guard_outcome", np.uint8),
+)
+_CTYPES = {np.int32: "int32_t[]", np.float64: "double[]", np.uint32: "uint32_t[]",
+           np.int64: "int64_t[]", np.uint8: "uint8_t[]"}
+
+
+def _ptr(arr, dtype):
+    if arr.size == 0:
+        return ffi.NULL
+    return ffi.from_buffer(_CTYPES[dtype], arr)
+
+
+class _Program:
+    """One trace: the validated C program and its arrays (for pickling)."""
+
+    def __init__(self, arrays, n_out):
+        a = {}
+        for name, dtype in _FIELDS:
+            x = arrays[name]
+            if not isinstance(x, np.ndarray) or x.dtype != dtype or x.ndim != 1:
+                raise ValueError(f"pyad: program array {name} must be 1-D {np.dtype(dtype).name}")
+            a[name] = np.ascontiguousarray(x)
+        n_nodes = a["node_op"].size
+        n_guards = a["guard_kind"].size
+        if (a["node_value"].size != n_nodes or a["arg_start"].size != n_nodes + 1
+                or a["output_slot"].size != n_out
+                or any(a[k].size != n_guards for k in
+                       ("guard_a", "guard_b", "guard_c", "guard_outcome"))):
+            raise ValueError("pyad: program arrays have inconsistent lengths")
+        out = ffi.new("pyad_program **")
+        _check(lib.pyad_program_new(
+            _ptr(a["node_op"], np.int32), _ptr(a["node_value"], np.float64),
+            _ptr(a["arg_start"], np.uint32), n_nodes,
+            _ptr(a["args"], np.uint32), a["args"].size,
+            _ptr(a["input_slot"], np.uint32), a["input_slot"].size,
+            _ptr(a["output_slot"], np.uint32), n_out,
+            _ptr(a["guard_kind"], np.int32), _ptr(a["guard_a"], np.uint32),
+            _ptr(a["guard_b"], np.int64), _ptr(a["guard_c"], np.float64),
+            _ptr(a["guard_outcome"], np.uint8), n_guards, out), "rejected by the loader")
+        self.ptr = ffi.gc(out[0], lib.pyad_program_free)
+        self.arrays = a
+        self.n_in = a["input_slot"].size
+        self.n_out = n_out
+        self.n_guards = n_guards
+        self.n_ops = lib.pyad_program_n_ops(self.ptr)
+        self.work_size = lib.pyad_program_work_size(self.ptr)
+        self._pool = []            # scratch buffers for scalar calls
+
+    def _buffers(self):
+        try:
+            return self._pool.pop()
+        except IndexError:
+            return (ffi.new("double[]", max(self.n_in, 1)),
+                    ffi.new("double[]", max(self.n_out, 1)),
+                    ffi.new("double[]", max(self.n_out * self.n_in, 1)),
+                    ffi.new("double[]", self.work_size),
+                    ffi.new("pyad_fail_info *"))
+
+    def eval(self, xs, want_grad):
+        """(status, values list, grads array or None, info tuple)."""
+        buf = self._buffers()
+        x, vals, g, work, info = buf
+        try:
+            x[0:self.n_in] = xs
+            st = lib.pyad_program_eval(self.ptr, x, vals, g if want_grad else ffi.NULL,
+                                       work, self.work_size, info)
+            if st != 0:
+                return st, None, None, (info.point, info.node, info.guard)
+            values = [vals[0]] if self.n_out == 1 else ffi.unpack(vals, self.n_out)
+            grads = None
+            if want_grad:
+                grads = np.frombuffer(ffi.buffer(g, 8 * self.n_out * self.n_in),
+                                      dtype=np.float64).copy()
+            return st, values, grads, None
+        finally:
+            self._pool.append(buf)
+
+    def eval_batch(self, cols, N, want_grad, workers):
+        """Evaluate all N points. cols: per input, a float64 array of length N
+        or a float. Returns (status, info, values (N, m), grads (N, m, n) or
+        None, guard_fail mask)."""
+        n, m = self.n_in, self.n_out
+        keep = []
+        ptrs, strides = [], []
+        for c in cols:
+            if isinstance(c, np.ndarray):
+                keep.append(c)
+                ptrs.append(ffi.from_buffer("double[]", c))
+                strides.append(1)
+            else:
+                b = ffi.new("double[1]", [c])
+                keep.append(b)
+                ptrs.append(b)
+                strides.append(0)
+        xp = ffi.new("double *[]", ptrs) if n else ffi.NULL
+        sp = ffi.new("size_t[]", strides) if n else ffi.NULL
+        values = np.empty((N, m))
+        grads = np.empty((N, m, n)) if want_grad else None
+        fail = np.empty(N, dtype=np.uint8)
+        vp = ffi.from_buffer("double[]", values) if values.size else ffi.new("double[1]")
+        gp = ffi.NULL
+        if want_grad:
+            gp = ffi.from_buffer("double[]", grads) if grads.size else ffi.new("double[1]")
+        fp = ffi.from_buffer("uint8_t[]", fail) if N else ffi.new("uint8_t[1]")
+
+        mode = lib.pyad_get_errmode()      # per thread: workers get ours
+
+        def run(lo, hi):
+            nfail = ffi.new("size_t *")
+            info = ffi.new("pyad_fail_info *")
+            old = lib.pyad_set_errmode(mode)
+            try:
+                st = lib.pyad_program_eval_batch(self.ptr, xp, sp, lo, hi, vp, gp,
+                                                 fp, nfail, info)
+            finally:
+                lib.pyad_set_errmode(old)
+            return st, (info.point, info.node, info.guard)
+
+        workers = _check_workers(workers)
+        if workers <= 1 or N < 2 * workers:
+            st, info = run(0, N)
+        else:
+            bounds = [N * k // workers for k in range(workers + 1)]
+            pool = _executor(workers)
+            futures = [pool.submit(run, bounds[k], bounds[k + 1]) for k in range(workers)]
+            results = [f.result() for f in futures]
+            st, info = 0, (-1, -1, -1)
+            for s, i in results:              # the lowest failing point wins
+                if s != 0:
+                    st, info = s, i
+                    break
+        # On an error, points from info[0] on may not have been run: their
+        # entries (fail mask included) are garbage, and the caller drops them.
+        del keep
+        return st, info, values, grads, fail
+
+
+def _check_workers(workers):
+    if workers is None:
+        return 1
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive int, not {workers!r}")
+    return workers
+
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _executor(workers):
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            old = _pool
+            _pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=max(workers, os.cpu_count() or 1),
+                thread_name_prefix="pyad-replay")
+            if old is not None:
+                old.shutdown(wait=False)
+        return _pool
+
+
+def _export(inputs, outputs):
+    """pyad_export into numpy arrays: the arrays of a guard-free program."""
+    n_in, n_out = len(inputs), len(outputs)
+    hin = ffi.new("int64_t[]", [v._h for v in inputs] or [0])
+    hout = ffi.new("int64_t[]", [v._h for v in outputs] or [0])
+    nn, na = ffi.new("size_t *"), ffi.new("size_t *")
+    _check(lib.pyad_export(hin, n_in, hout, n_out, ffi.NULL, ffi.NULL, ffi.NULL,
+                           ffi.NULL, ffi.NULL, ffi.NULL, nn, na), "export")
+    a = {
+        "node_op": np.empty(nn[0], np.int32), "node_value": np.empty(nn[0]),
+        "arg_start": np.empty(nn[0] + 1, np.uint32), "args": np.empty(na[0], np.uint32),
+        "input_slot": np.empty(n_in, np.uint32), "output_slot": np.empty(n_out, np.uint32),
+    }
+    tmp_in = np.empty(max(n_in, 1), np.uint32)
+    tmp_out = np.empty(max(n_out, 1), np.uint32)
+    args = a["args"] if na[0] else np.empty(1, np.uint32)
+    _check(lib.pyad_export(
+        hin, n_in, hout, n_out,
+        ffi.from_buffer("int32_t[]", a["node_op"]) if nn[0] else ffi.new("int32_t[1]"),
+        ffi.from_buffer("double[]", a["node_value"]) if nn[0] else ffi.new("double[1]"),
+        ffi.from_buffer("uint32_t[]", a["arg_start"]),
+        ffi.from_buffer("uint32_t[]", args),
+        ffi.from_buffer("uint32_t[]", tmp_in), ffi.from_buffer("uint32_t[]", tmp_out),
+        nn, na), "export")
+    a["input_slot"] = tmp_in[:n_in].copy()
+    a["output_slot"] = tmp_out[:n_out].copy()
+    return a
+
+
+def _no_guards(a):
+    a.update(guard_kind=np.empty(0, np.int32), guard_a=np.empty(0, np.uint32),
+             guard_b=np.empty(0, np.int64), guard_c=np.empty(0),
+             guard_outcome=np.empty(0, np.uint8))
+    return a
+
+
+# ---- the compiled function ---------------------------------------------------
+
+class Compiled:
+    """A function of n scalars, replayed in C. Made by pyad.compile(fn).
+
+    f(*xs) value(s); f.grad(*xs); f.value_and_grad(*xs); f.jacobian(*xs);
+    f.value_and_jacobian(*xs). Any argument may be a 1-D float64 array (a
+    batch; numbers broadcast); every method takes workers=k to split a batch
+    over k threads.
+    """
+
+    def __init__(self, fn, cache_size=32):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"pyad.compile() expects a callable, not {type(fn).__name__}")
+        if not isinstance(cache_size, int) or cache_size < 1:
+            raise ValueError("cache_size must be a positive int")
+        self.fn = fn
+        self.cache_size = cache_size
+        self.n_in = None          # set by the first trace
+        self.n_out = None
+        self.tuple_out = None
+        self._traces = []         # MRU first; replaced, never mutated
+        self._lock = threading.RLock()
+        self.retraces = 0         # traces made after the first (for tests)
+        if fn is not None:
+            self.__name__ = getattr(fn, "__name__", "compiled")
+            self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __repr__(self):
+        name = getattr(self.fn, "__name__", None) or "<unpickled>"
+        return (f"<pyad.Compiled {name}: {len(self._traces)} trace(s), "
+                f"{self.n_in} inputs, {self.n_out} outputs>")
+
+    def attach(self, fn):
+        """Give an unpickled compiled function its Python function back, so
+        that it can re-trace when a guard misses. Returns self."""
+        if not callable(fn):
+            raise TypeError("attach() expects a callable")
+        self.fn = fn
+        return self
+
+    @property
+    def traces(self):
+        """How many traces are cached."""
+        return len(self._traces)
+
+    # ---- tracing ----------------------------------------------------------
+    def _trace(self, xs):
+        """Run fn on leaf Vars at the point xs; cache and return the trace."""
+        if self.fn is None:
+            raise GuardMissError(
+                "pyad: the guards recorded when this function was traced do not "
+                f"hold at the point {list(xs)!r}, and its Python function is not "
+                "available to re-trace (it was unpickled, or made by "
+                "pyad.Function); call .attach(fn) on it to allow re-tracing")
+        leaves = [Var(x) for x in xs]
+        with _Tracing() as guards:
+            out = self.fn(*leaves)
+        tuple_out = isinstance(out, (tuple, list))
+        outs = list(out) if tuple_out else [out]
+        for i, o in enumerate(outs):
+            if not isinstance(o, Var):
+                c = as_float(o)
+                if c is None:
+                    raise TypeError(
+                        "the compiled function must return a Var, a real number, "
+                        f"or a tuple of them, not {type(o).__name__}")
+                outs[i] = Var(c)          # a constant output
+        if self.tuple_out is not None and (tuple_out != self.tuple_out
+                                           or len(outs) != self.n_out):
+            raise TypeError(
+                "the compiled function returned a different kind of result "
+                f"({'a tuple of ' + str(len(outs)) if tuple_out else 'one value'}) "
+                f"than when first traced")
+        # Guards: every Var they read becomes an extra output of the export,
+        # so that its slot is known and it is computed on replay.
+        extra, index = [], {}
+
+        def slot_of(v):
+            if id(v) not in index:
+                index[id(v)] = len(outs) + len(extra)
+                extra.append(v)
+            return index[id(v)]
+
+        kinds, ga, gb, gc, go = [], [], [], [], []
+        for kind, v, other, result in guards:
+            if kind in _GUARD_KINDS:
+                kinds.append(_GUARD_KINDS[kind])
+                ga.append(slot_of(v))
+                if isinstance(other, Var):
+                    gb.append(slot_of(other))
+                    gc.append(0.0)
+                else:
+                    gb.append(-1)
+                    gc.append(as_float(other))
+                go.append(1 if result else 0)
+            elif kind == "bool":
+                kinds.append(lib.PYAD_GUARD_NE)
+                ga.append(slot_of(v))
+                gb.append(-1)
+                gc.append(0.0)
+                go.append(1 if result else 0)
+            elif kind == "float":
+                kinds.append(lib.PYAD_GUARD_SAME)
+                ga.append(slot_of(v))
+                gb.append(-1)
+                gc.append(float(result))
+                go.append(1)
+            else:
+                raise PyadError(f"pyad: unknown guard kind {kind!r}")
+        a = _export(leaves, outs + extra)
+        slots = a["output_slot"]
+        a["output_slot"] = slots[:len(outs)].copy()
+        a["guard_kind"] = np.array(kinds, np.int32)
+        a["guard_a"] = np.array([slots[i] for i in ga], np.uint32)
+        a["guard_b"] = np.array([slots[i] if i >= 0 else -1 for i in gb], np.int64)
+        a["guard_c"] = np.array(gc, np.float64)
+        a["guard_outcome"] = np.array(go, np.uint8)
+        prog = _Program(a, len(outs))
+        with self._lock:
+            if self.n_in is None:
+                self.n_in, self.n_out, self.tuple_out = len(xs), len(outs), tuple_out
+            else:
+                self.retraces += 1
+            self._traces = ([prog] + self._traces)[:self.cache_size]
+        return prog
+
+    def _promote(self, prog):
+        with self._lock:
+            if self._traces and self._traces[0] is not prog and prog in self._traces:
+                rest = [t for t in self._traces if t is not prog]
+                self._traces = [prog] + rest
+
+    # ---- arguments ----------------------------------------------------------
+    def _parse(self, xs):
+        """(floats, None) for a scalar call, or (columns, N) for a batch."""
+        if self.n_in is not None and len(xs) != self.n_in:
+            raise TypeError(
+                f"compiled function takes {self.n_in} argument"
+                f"{'s' if self.n_in != 1 else ''}, got {len(xs)}")
+        vals, N = [], None
+        for i, x in enumerate(xs):
+            t = type(x)
+            if t is float:
+                vals.append(x)
+                continue
+            if isinstance(x, np.ndarray):
+                if x.dtype != np.float64:
+                    raise TypeError(
+                        f"argument {i}: batch arrays must have dtype float64, not "
+                        f"{x.dtype} (use x.astype(np.float64))")
+                if x.ndim == 0:
+                    vals.append(float(x))
+                    continue
+                if x.ndim != 1:
+                    raise ValueError(
+                        f"argument {i}: batch arrays must be 1-D, not of shape {x.shape}")
+                if N is None:
+                    N = x.shape[0]
+                elif x.shape[0] != N:
+                    raise ValueError(
+                        f"argument {i}: batch arrays must all have the same length "
+                        f"({N}), not {x.shape[0]}")
+                vals.append(np.ascontiguousarray(x))
+                continue
+            f = as_float(x)
+            if f is None:
+                raise TypeError(
+                    f"argument {i} must be a real number or a 1-D float64 array, "
+                    f"not {type(x).__name__}")
+            vals.append(f)
+        return vals, N
+
+    # ---- evaluation -----------------------------------------------------
+    def _point(self, xs, want_grad):
+        """Replay at one point: (values list, grads (m*n,) array or None)."""
+        traces = self._traces
+        if traces:
+            st, vals, grads, info = traces[0].eval(xs, want_grad)
+            if st == 0:
+                return vals, grads
+            if st != lib.PYAD_ERR_GUARD:
+                self._raise(st, traces[0], info, None)
+            for prog in traces[1:]:
+                st, vals, grads, info = prog.eval(xs, want_grad)
+                if st == 0:
+                    self._promote(prog)
+                    return vals, grads
+                if st != lib.PYAD_ERR_GUARD:
+                    self._raise(st, prog, info, None)
+        prog = self._trace(xs)
+        st, vals, grads, info = prog.eval(xs, want_grad)
+        if st != 0:
+            if st == lib.PYAD_ERR_GUARD:
+                raise PyadError("pyad: internal error: a fresh trace missed its own guards")
+            self._raise(st, prog, info, None)
+        return vals, grads
+
+    def _raise(self, st, prog, info, point):
+        node = info[1]
+        where = "compiled function"
+        if node is not None and node >= 0:
+            op = int(prog.arrays["node_op"][node])
+            where = f"{_OP_NAMES.get(op, '?')} (node {node}) of the compiled function"
+        if point is not None:
+            where += f" at batch point {point}"
+        _check(st, where)
+
+    def _batch(self, cols, N, want_grad, workers):
+        """Replay N points: (values (N, m), grads (N, m, n) or None)."""
+        if not self._traces:
+            first = [c[0] if isinstance(c, np.ndarray) else c for c in cols] if N else None
+            if first is None:
+                if self.fn is None or self.n_in is None:
+                    raise ValueError("the first call of a compiled function needs at least one point")
+            else:
+                self._trace([float(x) for x in first])
+        m, n = self.n_out, self.n_in
+        values = np.empty((N, m))
+        grads = np.empty((N, m, n)) if want_grad else None
+        todo = np.arange(N)                 # original indices still to solve
+        sub = cols
+        tried = set()
+        err = None                          # (point, st, prog, info): first fp error
+        while todo.size:
+            prog = next((t for t in self._traces if id(t) not in tried), None)
+            if prog is None:
+                # no cached trace fits the first unsolved point: trace it there
+                first = int(todo[0])
+                if err is not None and first > err[0]:
+                    break
+                pt = [float(c[first]) if isinstance(c, np.ndarray) else c for c in cols]
+                try:
+                    prog = self._trace(pt)
+                except FloatingPointError as e:
+                    if N > 1 or isinstance(cols, list) and any(isinstance(c, np.ndarray) for c in cols):
+                        e.add_note(f"at batch point {first}")
+                    raise
+            tried.add(id(prog))
+            st, info, v, g, fail = prog.eval_batch(sub, todo.size, want_grad, workers)
+            if st != 0:
+                if st == lib.PYAD_ERR_GUARD or info[0] < 0:
+                    _check(st, "batch replay")
+                p = int(todo[info[0]])
+                if err is None or p < err[0]:
+                    err = (p, st, prog, info)
+                # points from the failing one on are not needed any more
+                keep = todo < p
+                ok = (fail == 0) & keep
+            else:
+                keep = np.ones(todo.size, bool)
+                ok = fail == 0
+            idx = todo[ok]
+            values[idx] = v[ok]
+            if want_grad:
+                grads[idx] = g[ok]
+            left = (~ok) & keep
+            if err is not None:
+                left &= todo < err[0]
+            todo = todo[left]
+            sub = [c[todo] if isinstance(c, np.ndarray) else c for c in cols]
+            if ok.any() and prog is not self._traces[0]:
+                self._promote(prog)
+        if err is not None:
+            p, st, prog, info = err
+            self._raise(st, prog, info, p)
+        return values, grads
+
+    def _run(self, xs, want_grad, workers):
+        vals, N = self._parse(xs)
+        if N is None:
+            if workers is not None:
+                _check_workers(workers)
+            return False, self._point(vals, want_grad)
+        return True, self._batch(vals, N, want_grad, workers)
+
+    # ---- the public calls -------------------------------------------------
+    def __call__(self, *xs, workers=None):
+        if any(isinstance(x, Var) for x in xs):
+            return self._eager(xs)
+        batch, (vals, _) = self._run(xs, False, workers)
+        if batch:
+            return vals if self.tuple_out else vals[:, 0].copy()
+        return tuple(vals) if self.tuple_out else vals[0]
+
+    def _eager(self, xs):
+        if self.fn is None:
+            raise TypeError(
+                "this compiled function has no Python function (unpickled, or a "
+                "pyad.Function), so it cannot be called on Vars")
+        return self.fn(*xs)
+
+    def _single(self, what):
+        if self.tuple_out:
+            raise TypeError(
+                f"{what}() needs a function with one output; this one returns "
+                f"{self.n_out} values: use jacobian()")
+
+    def value_and_grad(self, *xs, workers=None):
+        """(value, gradient): a float and an (n,) array, or for a batch of N
+        points an (N,) and an (N, n) array."""
+        if self.tuple_out:
+            self._single("value_and_grad")
+        batch, (vals, grads) = self._run(xs, True, workers)
+        self._single("value_and_grad")       # the first call has traced now
+        if batch:
+            return vals[:, 0].copy(), grads[:, 0, :].copy()
+        return vals[0], grads
+
+    def grad(self, *xs, workers=None):
+        """The gradient: an (n,) array, or (N, n) for a batch."""
+        return self.value_and_grad(*xs, workers=workers)[1]
+
+    def value_and_jacobian(self, *xs, workers=None):
+        """(values, Jacobian): (m,) and (m, n) arrays, or (N, m), (N, m, n)."""
+        batch, (vals, grads) = self._run(xs, True, workers)
+        if batch:
+            return vals, grads
+        return np.array(vals), grads.reshape(self.n_out, self.n_in)
+
+    def jacobian(self, *xs, workers=None):
+        """The m x n Jacobian (one row per output), or (N, m, n) for a batch."""
+        return self.value_and_jacobian(*xs, workers=workers)[1]
+
+    # ---- pickling -----------------------------------------------------------
+    def __reduce__(self):
+        traces = self._traces
+        state = {
+            "version": _FORMAT_VERSION,
+            "n_in": self.n_in, "n_out": self.n_out, "tuple_out": self.tuple_out,
+            "cache_size": self.cache_size, "function": isinstance(self, Function),
+            "traces": [{name: t.arrays[name].tobytes() for name, _ in _FIELDS}
+                       for t in traces],
+        }
+        return (_load, (state,))
+
+
+class Function(Compiled):
+    """Freeze an existing eager graph for replay.
+
+        x, y = pyad.Var(1.0), pyad.Var(2.0)
+        z = x * y + pyad.sin(x)
+        f = pyad.Function(inputs=[x, y], outputs=z)
+        f(3.0, 4.0), f.grad(3.0, 4.0)
+
+    outputs is a Var or a tuple/list of Vars. Leaves that are not inputs are
+    constants, baked in with their current values. The Python code that
+    built the graph is not known, so there are no guards: the graph is
+    replayed as recorded.
+    """
+
+    def __init__(self, inputs, outputs):
+        super().__init__(None)
+        inputs = list(inputs)
+        for v in inputs:
+            if not isinstance(v, Var):
+                raise TypeError(f"Function inputs must be Vars, not {type(v).__name__}")
+        if len({id(v) for v in inputs}) != len(inputs):
+            raise ValueError("Function inputs must be distinct Vars")
+        tuple_out = isinstance(outputs, (tuple, list))
+        outs = list(outputs) if tuple_out else [outputs]
+        for v in outs:
+            if not isinstance(v, Var):
+                raise TypeError(f"Function outputs must be Vars, not {type(v).__name__}")
+        prog = _Program(_no_guards(_export(inputs, outs)), len(outs))
+        if prog.n_in != len(inputs):
+            raise ValueError("Function inputs must name distinct nodes")
+        self.n_in, self.n_out, self.tuple_out = len(inputs), len(outs), tuple_out
+        self._traces = [prog]
+
+
+def compile(fn, cache_size=32):  # noqa: A001  (pyad.compile, like torch.compile)
+    """Compile fn, a function of n scalars returning a Var or a tuple of Vars,
+    for replay in C. See Compiled and docs/compile.md.
+
+    >>> import pyad
+    >>> f = pyad.compile(lambda x: x * x if x > 0 else -x)
+    >>> f(3.0), f(-2.0), f.grad(3.0).tolist(), f.grad(-2.0).tolist()
+    (9.0, 2.0, [6.0], [-1.0])
+    """
+    return Compiled(fn, cache_size)
+
+
+def _load(state):
+    """Rebuild a pickled compiled function; ValueError if anything is off."""
+    try:
+        if not isinstance(state, dict) or state.get("version") != _FORMAT_VERSION:
+            raise ValueError("unknown format")
+        n_in, n_out = state["n_in"], state["n_out"]
+        tuple_out, cache_size = state["tuple_out"], state["cache_size"]
+        traces = state["traces"]
+        if not isinstance(traces, list) or not isinstance(state["function"], bool):
+            raise ValueError("bad traces")
+        if not traces:
+            if n_in is not None or n_out is not None or tuple_out is not None:
+                raise ValueError("bad header")
+        else:
+            for x in (n_in, n_out):
+                if type(x) is not int or not 0 <= x < 2 ** 32:
+                    raise ValueError("bad sizes")
+            if type(tuple_out) is not bool or (not tuple_out and n_out != 1):
+                raise ValueError("bad output kind")
+        if type(cache_size) is not int or not 1 <= cache_size <= 2 ** 20 \
+                or len(traces) > cache_size:
+            raise ValueError("bad cache size")
+        progs = []
+        for t in traces:
+            if not isinstance(t, dict) or set(t) != {name for name, _ in _FIELDS}:
+                raise ValueError("bad trace")
+            arrays = {}
+            for name, dtype in _FIELDS:
+                b = t[name]
+                if type(b) is not bytes or len(b) % np.dtype(dtype).itemsize:
+                    raise ValueError(f"bad array {name}")
+                arrays[name] = np.frombuffer(b, dtype=dtype)
+            prog = _Program(arrays, n_out)
+            if prog.n_in != n_in:
+                raise ValueError("trace has the wrong number of inputs")
+            progs.append(prog)
+    except (KeyError, TypeError, AttributeError, OverflowError) as e:
+        raise ValueError(f"pyad: malformed pickled compiled function ({e!r})") from None
+    except ValueError as e:
+        raise ValueError(f"pyad: malformed pickled compiled function ({e})") from None
+    f = Function.__new__(Function) if state["function"] else Compiled.__new__(Compiled)
+    Compiled.__init__(f, None, cache_size)
+    f.n_in, f.n_out, f.tuple_out = n_in, n_out, tuple_out
+    f._traces = progs
+    return f

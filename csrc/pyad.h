@@ -117,9 +117,9 @@ typedef struct pyad_program pyad_program;
 
 /* More pyad_status values. */
 enum {
-    PYAD_ERR_PROGRAM = -9,   /* pyad_program_new: malformed program */
-    PYAD_ERR_GUARD = -10,    /* a guard's outcome differs from the trace */
-    PYAD_ERR_ARGS = -11      /* missing buffer or too little scratch */
+    PYAD_ERR_PROGRAM = -10,  /* pyad_program_new: malformed program */
+    PYAD_ERR_GUARD = -11,    /* a guard's outcome differs from the trace */
+    PYAD_ERR_ARGS = -12      /* missing buffer or too little scratch */
 };
 
 /* Guard kinds: the recorded test is (value[a] KIND other) == outcome, where

@@ -240,7 +240,6 @@ static void compact(void)
             T.handle_node[h] = remap[T.handle_node[h]];
     memset(T.stamp, 0, T.capacity * sizeof *T.stamp);
     T.epoch = 0;
-    maybe_shrink();
 }
 
 static void maybe_compact(void)
@@ -326,16 +325,10 @@ static int64_t record(int op, const int64_t *handle, uint32_t *node,
         return PYAD_ERR_OP;
     if ((st = evaluate(row, x, n, &y)) != PYAD_OK)
         return st;
-    if (T.length >= COMPACT_MIN_LENGTH && T.dead > T.length / 2) {
-        compact();
-        for (size_t i = 0; i < n; i++)
-            if (node[i] != NIL)
-                node_of(handle[i], &node[i]);
-    }
     for (size_t i = 0; i < n; i++)
         n_const += node[i] == NIL;
-    /* Reserve everything first, so that a failure leaves the graph as it
-     * was: the node, its edges and handle, and the constant leaves. */
+    /* Reserve everything first, so that a failure leaves the tape exactly
+     * as it was: the node, its edges and handle, and the constant leaves. */
     if ((st = reserve_for(n)) != PYAD_OK)
         return st;
     if (T.length + n_const + 1 > T.capacity &&
@@ -343,6 +336,14 @@ static int64_t record(int op, const int64_t *handle, uint32_t *node,
         return st;
     if (n > MAX_STACK_OPERANDS && !(d = grow(NULL, n, sizeof *d)))
         return PYAD_ERR_NOMEM;
+    /* Nothing can fail from here on. Compaction only shrinks the tape (it
+     * keeps the capacity just reserved); operands move, so look them up. */
+    if (T.length >= COMPACT_MIN_LENGTH && T.dead > T.length / 2) {
+        compact();
+        for (size_t i = 0; i < n; i++)
+            if (node[i] != NIL)
+                node_of(handle[i], &node[i]);
+    }
     row->partials(x, n, y, d);
     for (size_t i = 0; i < n; i++)
         if (node[i] == NIL)
@@ -372,9 +373,9 @@ int64_t pyad_leaf(double value)
 {
     int64_t h;
     pyad_lock(&lock);
-    maybe_compact();
     h = reserve_for(0);
     if (h == PYAD_OK) {
+        maybe_compact();
         uint32_t i = append(OP_LEAF, value);
         T.refcount[i] = 1;
         h = new_handle(i);

@@ -7,10 +7,10 @@
     >>> round(a.grad, 6), round(b.grad, 6)
     (-4.003608, -1.593443)
 """
-from .errors import (GradcheckError, InvalidHandleError, NotALeafError,
-                     PyadError, PyadFloatingPointError, PyadMemoryError)
-from .compiled import (Compiled, Function, GuardMissError, compile, ge, gt,
-                       le, lt, where)
+from .errors import (GradcheckError, GuardMissError, InvalidHandleError,
+                     MalformedProgramError, NotALeafError, PyadError,
+                     PyadFloatingPointError, PyadMemoryError)
+from .compiled import Compiled, Function, compile, ge, gt, le, lt, where
 from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import (cos, exp, expm1, log, log1p, relu, sigmoid, sin, softplus,
@@ -35,7 +35,8 @@ __all__ = [
     "log1p", "expm1", "softplus", "sum", "grad", "value_and_grad",
     "gradcheck", "zero_grad", "errstate", "geterr", "live_nodes",
     "PyadError", "PyadMemoryError", "PyadFloatingPointError",
-    "InvalidHandleError", "NotALeafError", "GradcheckError", "__version__",
+    "InvalidHandleError", "NotALeafError", "GradcheckError",
+    "MalformedProgramError", "__version__",
     "compile", "Compiled", "Function", "GuardMissError", "where", "lt", "le",
     "gt", "ge",
 ]

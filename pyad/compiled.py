@@ -24,7 +24,7 @@ import numpy as np
 
 from . import var as _var
 from ._lib import ffi, lib
-from .errors import PyadError, PyadFloatingPointError, check
+from .errors import GuardMissError, PyadError, PyadFloatingPointError, check
 from .var import _OP, Var, as_float, eval_numbers
 
 __all__ = ["compile", "Compiled", "Function", "GuardMissError", "where",
@@ -36,24 +36,6 @@ _GUARD_KINDS = {
     "gt": lib.PYAD_GUARD_GT, "ge": lib.PYAD_GUARD_GE,
 }
 _OP_NAMES = {i: n for n, i in _OP.items()}
-
-
-class GuardMissError(PyadError, RuntimeError):
-    """A replay's guards missed and there is no function to re-trace with
-    (a compiled function unpickled without its Python function)."""
-
-
-def _check(status, what=""):
-    """errors.check, plus the statuses of the program API."""
-    if status >= 0:
-        return status
-    if status == lib.PYAD_ERR_PROGRAM:
-        raise ValueError(f"pyad: malformed compiled program{': ' + what if what else ''}")
-    if status == lib.PYAD_ERR_ARGS:
-        raise PyadError(f"pyad: bad buffers passed to the replay engine{': ' + what if what else ''}")
-    if status == lib.PYAD_ERR_GUARD:
-        raise GuardMissError(f"pyad: a guard of the compiled trace does not hold{': ' + what if what else ''}")
-    return check(status, what)
 
 
 # ---- branch-free selection ----------------------------------------------
@@ -201,7 +183,7 @@ class _Program:
                        ("guard_a", "guard_b", "guard_c", "guard_outcome"))):
             raise ValueError("pyad: program arrays have inconsistent lengths")
         out = ffi.new("pyad_program **")
-        _check(lib.pyad_program_new(
+        check(lib.pyad_program_new(
             _ptr(a["node_op"], np.int32), _ptr(a["node_value"], np.float64),
             _ptr(a["arg_start"], np.uint32), n_nodes,
             _ptr(a["args"], np.uint32), a["args"].size,
@@ -339,7 +321,7 @@ def _export(inputs, outputs):
     hin = ffi.new("int64_t[]", [v._h for v in inputs] or [0])
     hout = ffi.new("int64_t[]", [v._h for v in outputs] or [0])
     nn, na = ffi.new("size_t *"), ffi.new("size_t *")
-    _check(lib.pyad_export(hin, n_in, hout, n_out, ffi.NULL, ffi.NULL, ffi.NULL,
+    check(lib.pyad_export(hin, n_in, hout, n_out, ffi.NULL, ffi.NULL, ffi.NULL,
                            ffi.NULL, ffi.NULL, ffi.NULL, nn, na), "export")
     a = {
         "node_op": np.empty(nn[0], np.int32), "node_value": np.empty(nn[0]),
@@ -349,7 +331,7 @@ def _export(inputs, outputs):
     tmp_in = np.empty(max(n_in, 1), np.uint32)
     tmp_out = np.empty(max(n_out, 1), np.uint32)
     args = a["args"] if na[0] else np.empty(1, np.uint32)
-    _check(lib.pyad_export(
+    check(lib.pyad_export(
         hin, n_in, hout, n_out,
         ffi.from_buffer("int32_t[]", a["node_op"]) if nn[0] else ffi.new("int32_t[1]"),
         ffi.from_buffer("double[]", a["node_value"]) if nn[0] else ffi.new("double[1]"),
@@ -575,7 +557,7 @@ class Compiled:
             where = f"{_OP_NAMES.get(op, '?')} (node {node}) of the compiled function"
         if point is not None:
             where += f" at batch point {point}"
-        _check(st, where)
+        check(st, where)
 
     def _batch(self, cols, N, want_grad, workers):
         """Replay N points: (values (N, m), grads (N, m, n) or None)."""
@@ -611,7 +593,7 @@ class Compiled:
             st, info, v, g, fail = prog.eval_batch(sub, todo.size, want_grad, workers)
             if st != 0:
                 if st == lib.PYAD_ERR_GUARD or info[0] < 0:
-                    _check(st, "batch replay")
+                    check(st, "batch replay")
                 p = int(todo[info[0]])
                 if err is None or p < err[0]:
                     err = (p, st, prog, info)

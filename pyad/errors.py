@@ -26,6 +26,15 @@ class NotALeafError(PyadError, AttributeError):
     """The value of an interior node was assigned."""
 
 
+class MalformedProgramError(PyadError, ValueError):
+    """A compiled program (e.g. from a pickle) failed validation."""
+
+
+class GuardMissError(PyadError, RuntimeError):
+    """A replay's guards missed and there is no function to re-trace with
+    (a compiled function unpickled without its Python function)."""
+
+
 class GradcheckError(PyadError, RuntimeError):
     """pyad.gradcheck found an analytic gradient that disagrees."""
 
@@ -59,6 +68,12 @@ def check(status, what=""):
             "can't assign .val of an interior node: only leaves (Var(x)) have "
             "a settable value; build a new expression instead"
         )
+    if status == lib.PYAD_ERR_PROGRAM:
+        raise MalformedProgramError(f"pyad: malformed compiled program{where}")
+    if status == lib.PYAD_ERR_GUARD:
+        raise GuardMissError(f"pyad: a guard of the compiled trace does not hold{where}")
+    if status == lib.PYAD_ERR_ARGS:
+        raise PyadError(f"pyad: bad buffers passed to the replay engine{where}")
     if status == lib.PYAD_ERR_OP:
         raise PyadError(f"pyad: unknown op or wrong number of operands{where}")
     raise PyadError(f"pyad: C core returned unknown status {status}{where}")

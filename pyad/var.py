@@ -64,7 +64,7 @@ def _type_error(fn, x):
 
 
 def _fmt(x):
-    return repr(float(x.val if isinstance(x, Var) else x))
+    return repr(lib.pyad_value(x._h) if isinstance(x, Var) else float(x))
 
 
 class Var:
@@ -104,7 +104,10 @@ class Var:
     @property
     def val(self):
         """The value, a float. Assignable on leaves only."""
-        return lib.pyad_value(self._h)
+        r = lib.pyad_value(self._h)
+        if guard_hook is not None:      # reading it while tracing pins it
+            guard_hook("float", self, None, r)
+        return r
 
     @val.setter
     def val(self, value):
@@ -162,13 +165,13 @@ class Var:
         return r
 
     def __repr__(self):
-        return f"Var(val={self.val!r}, grad={self.grad!r})"
+        return f"Var(val={lib.pyad_value(self._h)!r}, grad={self.grad!r})"
 
     def _compare(self, kind, other, test):
-        o = other.val if isinstance(other, Var) else as_float(other)
+        o = lib.pyad_value(other._h) if isinstance(other, Var) else as_float(other)
         if o is None:
             return NotImplemented
-        r = test(self.val, o)
+        r = test(lib.pyad_value(self._h), o)
         if guard_hook is not None:
             guard_hook(kind, self, other, r)
         return r

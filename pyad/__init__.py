@@ -10,11 +10,11 @@
 from .errors import (GradcheckError, GuardMissError, InvalidHandleError,
                      MalformedProgramError, NotALeafError, PyadError,
                      PyadFloatingPointError, PyadMemoryError)
-from .compiled import Compiled, Function, compile, ge, gt, le, lt, where
+from .compiled import Compiled, Function, compile
 from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
-from .ops import (cos, exp, expm1, log, log1p, relu, sigmoid, sin, softplus,
-                  sqrt, sum, tanh)
+from .ops import (cos, exp, expm1, ge, gt, le, log, log1p, lt, relu, sigmoid,
+                  sin, softplus, sqrt, sum, tanh, where)
 from .var import Var, release_dead as _release_dead
 from ._lib import lib as _lib
 

@@ -24,11 +24,10 @@ import numpy as np
 
 from . import var as _var
 from ._lib import ffi, lib
-from .errors import GuardMissError, PyadError, PyadFloatingPointError, check
-from .var import _OP, Var, as_float, eval_numbers
+from .errors import GuardMissError, PyadError, check
+from .var import _OP, Var, as_float
 
-__all__ = ["compile", "Compiled", "Function", "GuardMissError", "where",
-           "lt", "le", "gt", "ge"]
+__all__ = ["compile", "Compiled", "Function"]
 
 _FORMAT_VERSION = 1
 _GUARD_KINDS = {
@@ -36,77 +35,6 @@ _GUARD_KINDS = {
     "gt": lib.PYAD_GUARD_GT, "ge": lib.PYAD_GUARD_GE,
 }
 _OP_NAMES = {i: n for n, i in _OP.items()}
-
-
-# ---- branch-free selection ----------------------------------------------
-
-def _compare_op(name):
-    op = _OP[name]
-
-    def function(a, b):
-        if isinstance(a, Var) and isinstance(b, Var):
-            h = lib.pyad_binary(op, a._h, b._h)
-        elif isinstance(a, Var):
-            c = as_float(b)
-            if c is None:
-                raise TypeError(f"{name}() expects Vars or real numbers, not {type(b).__name__}")
-            h = lib.pyad_binary_vc(op, a._h, c)
-        elif isinstance(b, Var):
-            c = as_float(a)
-            if c is None:
-                raise TypeError(f"{name}() expects Vars or real numbers, not {type(a).__name__}")
-            h = lib.pyad_binary_cv(op, c, b._h)
-        else:
-            return eval_numbers(op, name, a, b)
-        check(h, name)
-        v = Var.__new__(Var)
-        v._h = h
-        return v
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = (
-        f"{name}(a, b): 1.0 if a {dict(lt='<', le='<=', gt='>', ge='>=')[name]} b "
-        f"else 0.0, recorded as an op (no guard, zero gradient).\n\n"
-        f"Use it as the condition of pyad.where() in code that is compiled."
-    )
-    return function
-
-
-lt = _compare_op("lt")
-le = _compare_op("le")
-gt = _compare_op("gt")
-ge = _compare_op("ge")
-
-
-def where(cond, a, b):
-    """a where cond > 0 else b, recorded as one branch-free op.
-
-    cond is usually pyad.gt(x, 0) and friends (1.0 or 0.0), but any Var or
-    number works: the select is on cond > 0, so a nan condition gives b.
-    The gradient flows to the selected operand only. Unlike `a if x > 0
-    else b`, it records no guard, so a compiled function never re-traces on
-    it. With no Var among the operands the result is a float.
-    """
-    items = (cond, a, b)
-    if not any(isinstance(x, Var) for x in items):
-        return eval_numbers(_OP["where"], "where", cond, a, b)
-    handles, consts = [], []
-    for x in items:
-        if isinstance(x, Var):
-            handles.append(x._h)
-            consts.append(0.0)
-        else:
-            c = as_float(x)
-            if c is None:
-                raise TypeError(f"where() expects Vars or real numbers, not {type(x).__name__}")
-            handles.append(-1)
-            consts.append(c)
-    h = lib.pyad_nary(_OP["where"], ffi.new("int64_t[3]", handles),
-                      ffi.new("double[3]", consts), 3)
-    check(h, "where")
-    v = Var.__new__(Var)
-    v._h = h
-    return v
 
 
 # ---- tracing: the guard hook ---------------------------------------------

@@ -6,7 +6,7 @@ import operator
 
 import numpy as np
 
-from .var import Var, as_float, binary, nary_sum, object_array, unary
+from .var import Var, as_float, binary, function, nary_sum, object_array, unary
 
 # Operators: forward and reflected forms.
 Var.__add__, Var.__radd__ = binary("add")
@@ -42,6 +42,15 @@ expm1 = unary("expm1")
 softplus = unary("softplus")
 
 sum = nary_sum  # noqa: A001  (pyad.sum, like numpy's np.sum)
+
+# Branch-free control flow, for code that pyad.compile should not re-trace:
+# lt(a, b) is 1.0 if a < b else 0.0 (zero gradient, no guard);
+# where(cond, a, b) is a where cond > 0 else b (gradient to the chosen one).
+lt = function("lt")
+le = function("le")
+gt = function("gt")
+ge = function("ge")
+where = function("where")
 
 
 # numpy: np.float64(2) * v and np.exp(v) give Vars. numpy asks

@@ -340,37 +340,55 @@ def unary(name):
     return function
 
 
-def nary_sum(iterable, _op=_OP["sum"]):
-    """Sum of Vars and numbers as one n-ary node (a float if no Vars)."""
-    items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
+def _record_nary(op, name, items):
+    """Record op over items (Vars and real numbers, at least one Var) as one
+    node; a float if there is no Var (evaluated by the same C code)."""
     handles = [x._h for x in items if type(x) is Var]
     constants = ffi.NULL
     if len(handles) != len(items):
-        handles, consts, any_var = [], [], False
+        handles, consts = [], []
         for x in items:
             if isinstance(x, Var):
                 handles.append(x._h)
                 consts.append(0.0)
-                any_var = True
             else:
                 f = as_float(x)
                 if f is None:
-                    raise _type_error("sum", x)
+                    raise _type_error(name, x)
                 handles.append(-1)
                 consts.append(f)
-        if not any_var:
-            total = 0.0
-            for f in consts:
-                total += f
-            return total
+        if all(h < 0 for h in handles):
+            return eval_numbers(op, name, *consts)
         constants = ffi.new("double[]", consts)
-    if not handles:
-        return 0.0
-    h = lib.pyad_nary(_op, ffi.new("int64_t[]", handles), constants, len(handles))
+    h = lib.pyad_nary(op, ffi.new("int64_t[]", handles), constants, len(handles))
     if h < 0:
         shown = ", ".join(_fmt(x) for x in items[:8])
-        more = f", ... ({len(items)} terms)" if len(items) > 8 else ""
-        check(h, f"sum({shown}{more})")
+        more = f", ... ({len(items)} operands)" if len(items) > 8 else ""
+        check(h, f"{name}({shown}{more})")
     v = _new(Var)
     v._h = h
     return v
+
+
+def function(name):
+    """The function for the op `name` taking a fixed number of operands,
+    each a Var or a number: a Var if any operand is a Var, else a float."""
+    op = _OP[name]
+    arity = lib.pyad_op_arity(op)
+
+    def f(*operands):
+        if len(operands) != arity:
+            raise TypeError(f"{name}() takes {arity} operands, got {len(operands)}")
+        return _record_nary(op, name, operands)
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+def nary_sum(iterable, _op=_OP["sum"]):
+    """pyad.sum: Vars and numbers summed as one n-ary node (a float if there
+    is no Var), in the order given."""
+    items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
+    if not items:
+        return 0.0
+    return _record_nary(_op, "sum", items)

@@ -151,13 +151,24 @@ static int reserve_for(size_t n_edges)
     return PYAD_OK;
 }
 
-/* Give memory back when the tape has shrunk to a quarter of its capacity. */
+/* Give memory back when the tape has shrunk to a quarter of its capacity:
+ * down to twice what is in use, in one step. */
+static size_t shrunk(size_t cap, size_t used)
+{
+    size_t target = cap;
+    while (target > MIN_CAPACITY && used < target / 4)
+        target /= 2;
+    return target < MIN_CAPACITY ? MIN_CAPACITY : target;
+}
+
 static void maybe_shrink(void)
 {
-    if (T.capacity > MIN_CAPACITY && T.length < T.capacity / 4)
-        reserve_nodes(T.capacity / 2 > MIN_CAPACITY ? T.capacity / 2 : MIN_CAPACITY);
-    if (T.edge_capacity > MIN_CAPACITY && T.edges < T.edge_capacity / 4)
-        reserve_edges(T.edge_capacity / 2 > MIN_CAPACITY ? T.edge_capacity / 2 : MIN_CAPACITY);
+    size_t cap = shrunk(T.capacity, T.length);
+    size_t edge_cap = shrunk(T.edge_capacity, T.edges);
+    if (cap < T.capacity)
+        reserve_nodes(cap);
+    if (edge_cap < T.edge_capacity)
+        reserve_edges(edge_cap);
 }
 
 /* ---- handles and lifetime -------------------------------------------- */

@@ -6,7 +6,8 @@ import operator
 
 import numpy as np
 
-from .var import Var, as_float, binary, function, nary_sum, object_array, unary
+from .var import (NEVER_OPERANDS, Var, as_float, binary, function, nary_sum,
+                  object_array, unary)
 
 # Operators: forward and reflected forms.
 Var.__add__, Var.__radd__ = binary("add")
@@ -56,8 +57,7 @@ where = function("where")
 # numpy: np.float64(2) * v and np.exp(v) give Vars. numpy asks
 # __array_ufunc__ first; scalar calls are answered with the ops above, calls
 # with an array go to numpy's object loops, which call Var's operators and
-# methods element by element. (A numpy scalar on the left of a comparison
-# makes numpy return np.bool_ rather than bool.)
+# methods element by element.
 _UFUNCS = {
     np.add: operator.add, np.subtract: operator.sub,
     np.multiply: operator.mul, np.true_divide: operator.truediv,
@@ -74,14 +74,20 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     fn = _UFUNCS.get(ufunc)
     if method != "__call__" or kwargs or fn is None:
         return NotImplemented
-    if any(isinstance(x, np.ndarray) for x in inputs):
+    if any(isinstance(x, np.ndarray) and x.ndim for x in inputs):
         return ufunc(*[object_array(x) for x in inputs])
+    # numpy passes a numpy scalar on the left of a comparison as a 0-d array
+    inputs = [x[()] if isinstance(x, np.ndarray) else x for x in inputs]
     args = []
     for x in inputs:
         if not isinstance(x, Var):
-            x = as_float(x)      # a numpy scalar: make it a float, or the
-            if x is None:        # operator would come straight back here
+            f = as_float(x)      # a numpy scalar: make it a float, or the
+            if f is None:        # operator would come straight back here
+                if isinstance(x, NEVER_OPERANDS):
+                    raise TypeError(f"unsupported operand type for {ufunc.__name__}: "
+                                    f"{type(x).__name__} and Var")
                 return NotImplemented
+            x = f
         args.append(x)
     return fn(*args)
 

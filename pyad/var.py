@@ -255,7 +255,7 @@ def object_array(x):
 # Operands that can never take part in arithmetic: refused with a TypeError
 # naming them, rather than NotImplemented (which would let str or list
 # answer with a message about Var).
-_NEVER_OPERANDS = (str, bytes, bytearray, complex, list, tuple, dict, set,
+NEVER_OPERANDS = (str, bytes, bytearray, complex, list, tuple, dict, set,
                    frozenset, type(None), np.complexfloating, np.str_, np.bytes_)
 
 
@@ -267,7 +267,7 @@ def elementwise(name, left, right):
     other = right if isinstance(left, Var) else left
     if isinstance(other, np.ndarray) and other.dtype.kind in "biufO":
         return _PY_OPERATOR[name](object_array(left), object_array(right))
-    if isinstance(other, _NEVER_OPERANDS) or isinstance(other, np.ndarray):
+    if isinstance(other, NEVER_OPERANDS) or isinstance(other, np.ndarray):
         raise TypeError(
             f"unsupported operand type for {name}: {type(left).__name__} "
             f"and {type(right).__name__}"

@@ -1,0 +1,93 @@
+"""Shared helpers for the pyad test suite: graph-state snapshots, float
+comparisons in ulps, and an mpmath oracle for every unary op."""
+import gc
+import math
+
+import mpmath
+
+import pyad
+from pyad._lib import lib
+
+MP_DPS = 50
+
+
+def tape_state():
+    """(live nodes, tape length): what a failed op must leave unchanged.
+
+    Collects garbage first (an earlier test's traceback may hold Vars in a
+    cycle), then live_nodes() flushes the batch of dead Vars; so call this
+    before arming anything that counts C allocations."""
+    gc.collect()
+    return pyad.live_nodes(), lib.pyad_tape_length()
+
+
+def same_float(a, b):
+    """Bitwise-equal floats, treating every nan as equal to every nan."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def ulps_close(got, want, n):
+    """|got - want| <= n ulp(want); exact match required for inf/nan/0."""
+    if math.isnan(want):
+        return math.isnan(got)
+    if math.isinf(want) or want == 0.0:
+        return got == want
+    return abs(got - want) <= n * math.ulp(want)
+
+
+def rel_close(got, want, rel, abs_tol=0.0):
+    if math.isnan(want):
+        return math.isnan(got)
+    if math.isinf(want):
+        return got == want
+    return abs(got - want) <= rel * abs(want) + abs_tol
+
+
+# ---- mpmath oracle: value and closed-form derivative of each unary op ----
+# Each entry maps an mpf x (exact copy of a float) to (f(x), f'(x)), both
+# mpf, evaluated with MP_DPS digits. The formulas are the textbook ones,
+# written independently of pyad's C code.
+
+def _mp_sigmoid(x):
+    if x >= 0:
+        e = mpmath.exp(-x)
+        return 1 / (1 + e), e / (1 + e) ** 2
+    e = mpmath.exp(x)
+    return e / (1 + e), e / (1 + e) ** 2
+
+
+def _mp_softplus(x):
+    return mpmath.log1p(mpmath.exp(x)), _mp_sigmoid(x)[0]
+
+
+MP_UNARY = {
+    "exp": lambda x: (mpmath.exp(x), mpmath.exp(x)),
+    "log": lambda x: (mpmath.log(x), 1 / x),
+    "sin": lambda x: (mpmath.sin(x), mpmath.cos(x)),
+    "cos": lambda x: (mpmath.cos(x), -mpmath.sin(x)),
+    "tanh": lambda x: (mpmath.tanh(x), mpmath.sech(x) ** 2),
+    "sigmoid": _mp_sigmoid,
+    "relu": lambda x: (x if x > 0 else mpmath.mpf(0), mpmath.mpf(1 if x > 0 else 0)),
+    "sqrt": lambda x: (mpmath.sqrt(x), 1 / (2 * mpmath.sqrt(x))),
+    "log1p": lambda x: (mpmath.log1p(x), 1 / (1 + x)),
+    "expm1": lambda x: (mpmath.expm1(x), mpmath.exp(x)),
+    "softplus": _mp_softplus,
+    "abs": lambda x: (abs(x), mpmath.mpf(mpmath.sign(x))),
+    "neg": lambda x: (-x, mpmath.mpf(-1)),
+}
+
+# Which real inputs lie inside each op's domain (for the oracle).
+DOMAIN = {
+    "log": lambda x: x > 0,
+    "sqrt": lambda x: x > 0,
+    "log1p": lambda x: x > -1,
+}
+
+
+def mp_value_and_derivative(name, x):
+    """(f(x), f'(x)) as correctly rounded floats (overflow -> inf)."""
+    with mpmath.workdps(MP_DPS):
+        y, d = MP_UNARY[name](mpmath.mpf(x))
+        return float(y), float(d)

@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include "ops.h"
+#include "pyad.h"
 
 #define UNUSED(x) (void)(x)
 
@@ -191,3 +192,16 @@ const pyad_op_row pyad_ops[] = {
     {"where", 3, where_f, where_d},
 };
 const int pyad_n_ops = (int)(sizeof pyad_ops / sizeof pyad_ops[0]);
+
+int pyad_fp_status(int mode, int raised)
+{
+    if ((mode & PYAD_RAISE_INVALID) && (raised & FE_INVALID))
+        return PYAD_ERR_INVALID;
+    if ((mode & PYAD_RAISE_DIVIDE) && (raised & FE_DIVBYZERO))
+        return PYAD_ERR_DIVIDE;
+    if ((mode & PYAD_RAISE_OVERFLOW) && (raised & FE_OVERFLOW))
+        return PYAD_ERR_OVERFLOW;
+    if ((mode & PYAD_RAISE_UNDERFLOW) && (raised & FE_UNDERFLOW))
+        return PYAD_ERR_UNDERFLOW;
+    return PYAD_OK;
+}

@@ -7,6 +7,7 @@
  */
 #ifndef PYAD_OPS_H
 #define PYAD_OPS_H
+#include <fenv.h>
 #include <stddef.h>
 
 typedef double (*pyad_forward_fn)(const double *x, size_t n);
@@ -23,5 +24,12 @@ typedef struct {
 
 extern const pyad_op_row pyad_ops[];
 extern const int pyad_n_ops;
+
+/* The IEEE exceptions that error modes can turn into errors. */
+#define PYAD_FE_WATCHED (FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID | FE_UNDERFLOW)
+
+/* The pyad_status for IEEE flags `raised` (fetestexcept) under error mode
+ * `mode` (PYAD_RAISE_* bits): PYAD_OK unless the mode asks to raise one. */
+int pyad_fp_status(int mode, int raised);
 
 #endif

@@ -266,18 +266,6 @@ int pyad_program_set_block(size_t points)
 
 /* ---- shared pieces ----------------------------------------------------- */
 
-static int fp_status(int raised)
-{
-    int mode = pyad_get_errmode();
-    if ((mode & PYAD_RAISE_INVALID) && (raised & FE_INVALID))
-        return PYAD_ERR_INVALID;
-    if ((mode & PYAD_RAISE_DIVIDE) && (raised & FE_DIVBYZERO))
-        return PYAD_ERR_DIVIDE;
-    if ((mode & PYAD_RAISE_OVERFLOW) && (raised & FE_OVERFLOW))
-        return PYAD_ERR_OVERFLOW;
-    return PYAD_OK;
-}
-
 static int guard_holds(int32_t kind, double a, double b, double c)
 {
     switch (kind) {
@@ -335,7 +323,7 @@ static int locate_fp_error(const pyad_program *p, double *v, double *xs,
         int st;
         feclearexcept(FE_ALL_EXCEPT);
         v[c->k] = forward_one(p, c, v, xs);
-        st = fp_status(fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID));
+        st = pyad_fp_status(pyad_get_errmode(), fetestexcept(PYAD_FE_WATCHED));
         if (st != PYAD_OK) {
             *node = c->k;
             return st;
@@ -462,10 +450,10 @@ int pyad_program_eval(const pyad_program *p, const double *x,
         feclearexcept(FE_ALL_EXCEPT);
     forward_point(p, v, xs);
     if (mode) {
-        int raised = fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID);
+        int raised = fetestexcept(PYAD_FE_WATCHED);
         if ((info->guard = first_failed_guard(p, v)) >= 0)
             return PYAD_ERR_GUARD;
-        if (fp_status(raised) != PYAD_OK) {
+        if (pyad_fp_status(pyad_get_errmode(), raised) != PYAD_OK) {
             int st;
             memcpy(v, p->value, p->n_nodes * sizeof *v);
             for (size_t i = 0; i < p->n_in; i++)
@@ -705,7 +693,7 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
             feclearexcept(FE_ALL_EXCEPT);
         forward_block(&bt, m);
         if (mode)
-            raised = fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID);
+            raised = fetestexcept(PYAD_FE_WATCHED);
         for (size_t j = 0; j < m; j++)
             guard_fail[base + j] = 0;
         for (size_t g = 0; g < p->n_guards; g++) {
@@ -719,7 +707,7 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
         }
         for (size_t j = 0; j < m; j++)
             misses += guard_fail[base + j];
-        if (mode && fp_status(raised) != PYAD_OK) {
+        if (mode && pyad_fp_status(pyad_get_errmode(), raised) != PYAD_OK) {
             st = locate_block_fp_error(&bt, x, stride, base, m, guard_fail, info);
             if (st != PYAD_OK)
                 break;

@@ -261,20 +261,6 @@ static void maybe_compact(void)
 
 /* ---- recording ------------------------------------------------------- */
 
-static int fp_status(int raised)
-{
-    int mode = errmode;
-    if ((mode & PYAD_RAISE_INVALID) && (raised & FE_INVALID))
-        return PYAD_ERR_INVALID;
-    if ((mode & PYAD_RAISE_DIVIDE) && (raised & FE_DIVBYZERO))
-        return PYAD_ERR_DIVIDE;
-    if ((mode & PYAD_RAISE_OVERFLOW) && (raised & FE_OVERFLOW))
-        return PYAD_ERR_OVERFLOW;
-    if ((mode & PYAD_RAISE_UNDERFLOW) && (raised & FE_UNDERFLOW))
-        return PYAD_ERR_UNDERFLOW;
-    return PYAD_OK;
-}
-
 /* Forward value of op on x, checked against this thread's error mode. */
 static int evaluate(const pyad_op_row *row, const double *x, size_t n, double *y)
 {
@@ -284,7 +270,7 @@ static int evaluate(const pyad_op_row *row, const double *x, size_t n, double *y
     }
     feclearexcept(FE_ALL_EXCEPT);
     *y = row->forward(x, n);
-    return fp_status(fetestexcept(FE_DIVBYZERO | FE_OVERFLOW | FE_INVALID | FE_UNDERFLOW));
+    return pyad_fp_status(errmode, fetestexcept(PYAD_FE_WATCHED));
 }
 
 static const pyad_op_row *row_for(int op, size_t n)

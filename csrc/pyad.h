@@ -84,13 +84,14 @@ int pyad_zero_grad(const int64_t *handles, size_t n);
  * Program nodes are in topological order; inputs stop the walk (an interior
  * node given as input is treated as a free variable). Call once with NULL
  * arrays to learn *n_nodes and *n_args, then with arrays of those sizes
- * (arg_start: n_nodes + 1; input_slot: n_in; output_slot: n_out). */
+ * (arg_start: n_nodes + 1; input_slot: n_in; output_slot: n_out).
+ * node_grad, which may be NULL, receives each node's .grad. */
 enum { PYAD_NODE_INPUT = -1, PYAD_NODE_CONST = -2 };
 int pyad_export(const int64_t *inputs, size_t n_in,
                 const int64_t *outputs, size_t n_out,
-                int32_t *node_op, double *node_value, uint32_t *arg_start,
-                uint32_t *args, uint32_t *input_slot, uint32_t *output_slot,
-                size_t *n_nodes, size_t *n_args);
+                int32_t *node_op, double *node_value, double *node_grad,
+                uint32_t *arg_start, uint32_t *args, uint32_t *input_slot,
+                uint32_t *output_slot, size_t *n_nodes, size_t *n_args);
 
 /* The calling thread's error mode (PYAD_RAISE_* bits); returns the old one. */
 int pyad_set_errmode(int mode);

@@ -671,7 +671,7 @@ int pyad_zero_grad(const int64_t *handles, size_t n)
 static int export_locked(const int64_t *inputs, size_t n_in,
                          const int64_t *outputs, size_t n_out,
                          int32_t *node_op, double *node_value,
-                         uint32_t *arg_start, uint32_t *args,
+                         double *node_grad, uint32_t *arg_start, uint32_t *args,
                          uint32_t *input_slot, uint32_t *output_slot,
                          size_t *n_nodes, size_t *n_args)
 {
@@ -741,6 +741,8 @@ static int export_locked(const int64_t *inputs, size_t n_in,
         node_op[count] = is_input ? PYAD_NODE_INPUT
                        : T.op[i] == OP_LEAF ? PYAD_NODE_CONST : (int32_t)T.op[i];
         node_value[count] = T.value[i];
+        if (node_grad)
+            node_grad[count] = T.grad[i];
         arg_start[count] = (uint32_t)edges;
         if (!is_input)
             for (uint32_t e = T.edge_start[i]; e < T.edge_start[i + 1]; e++)
@@ -762,16 +764,17 @@ static int export_locked(const int64_t *inputs, size_t n_in,
 
 int pyad_export(const int64_t *inputs, size_t n_in,
                 const int64_t *outputs, size_t n_out,
-                int32_t *node_op, double *node_value, uint32_t *arg_start,
-                uint32_t *args, uint32_t *input_slot, uint32_t *output_slot,
-                size_t *n_nodes, size_t *n_args)
+                int32_t *node_op, double *node_value, double *node_grad,
+                uint32_t *arg_start, uint32_t *args, uint32_t *input_slot,
+                uint32_t *output_slot, size_t *n_nodes, size_t *n_args)
 {
     int st;
     if ((n_in && !inputs) || (n_out && !outputs) || !n_nodes || !n_args)
         return PYAD_ERR_HANDLE;
     pyad_lock(&lock);
     st = export_locked(inputs, n_in, outputs, n_out, node_op, node_value,
-                       arg_start, args, input_slot, output_slot, n_nodes, n_args);
+                       node_grad, arg_start, args, input_slot, output_slot,
+                       n_nodes, n_args);
     pyad_unlock(&lock);
     return st;
 }

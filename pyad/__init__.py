@@ -11,6 +11,7 @@ from .errors import (GradcheckError, GuardMissError, InvalidHandleError,
                      MalformedProgramError, NotALeafError, PyadError,
                      PyadFloatingPointError, PyadMemoryError)
 from .compiled import Compiled, Function, compile
+from .dot import to_dot
 from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import (cos, exp, expm1, ge, gt, le, log, log1p, lt, relu, sigmoid,
@@ -36,7 +37,7 @@ __all__ = [
     "gradcheck", "zero_grad", "errstate", "geterr", "live_nodes",
     "PyadError", "PyadMemoryError", "PyadFloatingPointError",
     "InvalidHandleError", "NotALeafError", "GradcheckError",
-    "MalformedProgramError", "__version__",
+    "MalformedProgramError", "to_dot", "__version__",
     "compile", "Compiled", "Function", "GuardMissError", "where", "lt", "le",
     "gt", "ge",
 ]

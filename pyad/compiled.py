@@ -243,33 +243,38 @@ def _executor(workers):
         return _pool
 
 
-def _export(inputs, outputs):
-    """pyad_export into numpy arrays: the arrays of a guard-free program."""
+def export(inputs, outputs, with_grads=False):
+    """pyad_export into numpy arrays: the arrays of a guard-free program
+    (plus "node_grad", each node's .grad, when with_grads)."""
     n_in, n_out = len(inputs), len(outputs)
     hin = ffi.new("int64_t[]", [v._h for v in inputs] or [0])
     hout = ffi.new("int64_t[]", [v._h for v in outputs] or [0])
     nn, na = ffi.new("size_t *"), ffi.new("size_t *")
     check(lib.pyad_export(hin, n_in, hout, n_out, ffi.NULL, ffi.NULL, ffi.NULL,
-                           ffi.NULL, ffi.NULL, ffi.NULL, nn, na), "export")
+                           ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL, nn, na), "export")
+    n = max(nn[0], 1)                 # cffi wants non-empty buffers
     a = {
-        "node_op": np.empty(nn[0], np.int32), "node_value": np.empty(nn[0]),
-        "arg_start": np.empty(nn[0] + 1, np.uint32), "args": np.empty(na[0], np.uint32),
-        "input_slot": np.empty(n_in, np.uint32), "output_slot": np.empty(n_out, np.uint32),
+        "node_op": np.empty(n, np.int32), "node_value": np.empty(n),
+        "node_grad": np.empty(n), "arg_start": np.empty(nn[0] + 1, np.uint32),
+        "args": np.empty(max(na[0], 1), np.uint32),
+        "input_slot": np.empty(max(n_in, 1), np.uint32),
+        "output_slot": np.empty(max(n_out, 1), np.uint32),
     }
-    tmp_in = np.empty(max(n_in, 1), np.uint32)
-    tmp_out = np.empty(max(n_out, 1), np.uint32)
-    args = a["args"] if na[0] else np.empty(1, np.uint32)
+    buf = {k: ffi.from_buffer(arr) for k, arr in a.items()}
     check(lib.pyad_export(
         hin, n_in, hout, n_out,
-        ffi.from_buffer("int32_t[]", a["node_op"]) if nn[0] else ffi.new("int32_t[1]"),
-        ffi.from_buffer("double[]", a["node_value"]) if nn[0] else ffi.new("double[1]"),
-        ffi.from_buffer("uint32_t[]", a["arg_start"]),
-        ffi.from_buffer("uint32_t[]", args),
-        ffi.from_buffer("uint32_t[]", tmp_in), ffi.from_buffer("uint32_t[]", tmp_out),
+        ffi.cast("int32_t *", buf["node_op"]), ffi.cast("double *", buf["node_value"]),
+        ffi.cast("double *", buf["node_grad"]) if with_grads else ffi.NULL,
+        ffi.cast("uint32_t *", buf["arg_start"]), ffi.cast("uint32_t *", buf["args"]),
+        ffi.cast("uint32_t *", buf["input_slot"]), ffi.cast("uint32_t *", buf["output_slot"]),
         nn, na), "export")
-    a["input_slot"] = tmp_in[:n_in].copy()
-    a["output_slot"] = tmp_out[:n_out].copy()
-    return a
+    sizes = {"node_op": nn[0], "node_value": nn[0], "node_grad": nn[0],
+             "arg_start": nn[0] + 1, "args": na[0], "input_slot": n_in,
+             "output_slot": n_out}
+    out = {k: a[k][:size].copy() for k, size in sizes.items()}
+    if not with_grads:
+        del out["node_grad"]
+    return out
 
 
 def _no_guards(a):
@@ -389,7 +394,7 @@ class Compiled:
                 go.append(1)
             else:
                 raise PyadError(f"pyad: unknown guard kind {kind!r}")
-        a = _export(leaves, outs + extra)
+        a = export(leaves, outs + extra)
         slots = a["output_slot"]
         a["output_slot"] = slots[:len(outs)].copy()
         a["guard_kind"] = np.array(kinds, np.int32)
@@ -643,7 +648,7 @@ class Function(Compiled):
         for v in outs:
             if not isinstance(v, Var):
                 raise TypeError(f"Function outputs must be Vars, not {type(v).__name__}")
-        prog = _Program(_no_guards(_export(inputs, outs)), len(outs))
+        prog = _Program(_no_guards(export(inputs, outs)), len(outs))
         if prog.n_in != len(inputs):
             raise ValueError("Function inputs must name distinct nodes")
         self.n_in, self.n_out, self.tuple_out = len(inputs), len(outs), tuple_out

@@ -5,6 +5,7 @@ the gradients are checked against central finite differences, and the
 timing line compares pyad (value and gradient) with the same expression
 evaluated on plain Python floats (value only).
 """
+
 import argparse
 import math
 import sys
@@ -13,8 +14,12 @@ import timeit
 import pyad
 from pyad import Var, cos, exp, log, relu, sigmoid, sin
 
-GIST = {"y": 0.44533482351666853, "a": 0.4925564216709931,
-        "b": 0.3107593846787471, "c": 0.06870937895756869}
+GIST = {
+    "y": 0.44533482351666853,
+    "a": 0.4925564216709931,
+    "b": 0.3107593846787471,
+    "c": 0.06870937895756869,
+}
 
 
 def example(a, b, c):
@@ -32,9 +37,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m pyad",
         description="Run the seed gist's example with pyad: value, gradients "
-                    "checked against the gist and finite differences, timing.")
-    parser.add_argument("--repeat", type=int, default=2000,
-                        help="evaluations per timing sample (default 2000)")
+        "checked against the gist and finite differences, timing.",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=2000, help="evaluations per timing sample (default 2000)"
+    )
     args = parser.parse_args(argv)
 
     a, b, c = Var(2), Var(5), Var(-3)
@@ -61,9 +68,11 @@ def main(argv=None):
 
     t_pyad = min(timeit.repeat(pyad_call, number=args.repeat, repeat=5)) / args.repeat
     t_float = min(timeit.repeat(float_call, number=args.repeat, repeat=5)) / args.repeat
-    print(f"  timing: pyad value+gradient {t_pyad * 1e6:.2f} us per call; "
-          f"plain Python floats, value only, {t_float * 1e6:.2f} us "
-          f"({t_pyad / t_float:.1f}x)")
+    print(
+        f"  timing: pyad value+gradient {t_pyad * 1e6:.2f} us per call; "
+        f"plain Python floats, value only, {t_float * 1e6:.2f} us "
+        f"({t_pyad / t_float:.1f}x)"
+    )
     return 0 if ok and fd_ok else 1
 
 

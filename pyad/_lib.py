@@ -1,4 +1,5 @@
 """The one import of the compiled core; everything else imports from here."""
+
 try:
     from pyad._pyad_cffi import ffi, lib
 except ImportError:
@@ -12,9 +13,11 @@ except ImportError:
 
     _here = os.path.dirname(os.path.abspath(__file__))
     for _entry in sys.path:
-        _found = [p for p in glob.glob(os.path.join(_entry or ".", "pyad", "_pyad_cffi*"))
-                  if os.path.dirname(os.path.abspath(p)) != _here
-                  and p.endswith((".so", ".pyd"))]
+        _found = [
+            p
+            for p in glob.glob(os.path.join(_entry or ".", "pyad", "_pyad_cffi*"))
+            if os.path.dirname(os.path.abspath(p)) != _here and p.endswith((".so", ".pyd"))
+        ]
         if _found:
             _spec = importlib.util.spec_from_file_location("pyad._pyad_cffi", _found[0])
             _module = importlib.util.module_from_spec(_spec)

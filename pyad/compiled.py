@@ -16,6 +16,7 @@ float(v)) is recorded as a *guard*. A replay whose guards do not all hold
 is never used: the function is re-traced for that outcome pattern, and the
 traces are kept in a small LRU cache (see docs/compile.md).
 """
+
 import concurrent.futures
 import os
 import threading
@@ -31,15 +32,17 @@ __all__ = ["compile", "Compiled", "Function"]
 
 _FORMAT_VERSION = 1
 _GUARD_KINDS = {
-    "lt": lib.PYAD_GUARD_LT, "le": lib.PYAD_GUARD_LE,
-    "gt": lib.PYAD_GUARD_GT, "ge": lib.PYAD_GUARD_GE,
+    "lt": lib.PYAD_GUARD_LT,
+    "le": lib.PYAD_GUARD_LE,
+    "gt": lib.PYAD_GUARD_GT,
+    "ge": lib.PYAD_GUARD_GE,
 }
 _OP_NAMES = {i: n for n, i in _OP.items()}
 
 
 # ---- tracing: the guard hook ---------------------------------------------
 
-_tracers = {}                 # thread id -> stack of guard lists
+_tracers = {}  # thread id -> stack of guard lists
 _tracers_lock = threading.Lock()
 
 
@@ -78,13 +81,25 @@ class _Tracing:
 
 # name, dtype: the arrays of one program, as stored and as pickled
 _FIELDS = (
-    ("node_op", np.int32), ("node_value", np.float64), ("arg_start", np.uint32),
-    ("args", np.uint32), ("input_slot", np.uint32), ("output_slot", np.uint32),
-    ("guard_kind", np.int32), ("guard_a", np.uint32), ("guard_b", np.int64),
-    ("guard_c", np.float64), ("guard_outcome", np.uint8),
+    ("node_op", np.int32),
+    ("node_value", np.float64),
+    ("arg_start", np.uint32),
+    ("args", np.uint32),
+    ("input_slot", np.uint32),
+    ("output_slot", np.uint32),
+    ("guard_kind", np.int32),
+    ("guard_a", np.uint32),
+    ("guard_b", np.int64),
+    ("guard_c", np.float64),
+    ("guard_outcome", np.uint8),
 )
-_CTYPES = {np.int32: "int32_t[]", np.float64: "double[]", np.uint32: "uint32_t[]",
-           np.int64: "int64_t[]", np.uint8: "uint8_t[]"}
+_CTYPES = {
+    np.int32: "int32_t[]",
+    np.float64: "double[]",
+    np.uint32: "uint32_t[]",
+    np.int64: "int64_t[]",
+    np.uint8: "uint8_t[]",
+}
 
 
 def _ptr(arr, dtype):
@@ -105,21 +120,38 @@ class _Program:
             a[name] = np.ascontiguousarray(x)
         n_nodes = a["node_op"].size
         n_guards = a["guard_kind"].size
-        if (a["node_value"].size != n_nodes or a["arg_start"].size != n_nodes + 1
-                or a["output_slot"].size != n_out
-                or any(a[k].size != n_guards for k in
-                       ("guard_a", "guard_b", "guard_c", "guard_outcome"))):
+        if (
+            a["node_value"].size != n_nodes
+            or a["arg_start"].size != n_nodes + 1
+            or a["output_slot"].size != n_out
+            or any(
+                a[k].size != n_guards for k in ("guard_a", "guard_b", "guard_c", "guard_outcome")
+            )
+        ):
             raise ValueError("pyad: program arrays have inconsistent lengths")
         out = ffi.new("pyad_program **")
-        check(lib.pyad_program_new(
-            _ptr(a["node_op"], np.int32), _ptr(a["node_value"], np.float64),
-            _ptr(a["arg_start"], np.uint32), n_nodes,
-            _ptr(a["args"], np.uint32), a["args"].size,
-            _ptr(a["input_slot"], np.uint32), a["input_slot"].size,
-            _ptr(a["output_slot"], np.uint32), n_out,
-            _ptr(a["guard_kind"], np.int32), _ptr(a["guard_a"], np.uint32),
-            _ptr(a["guard_b"], np.int64), _ptr(a["guard_c"], np.float64),
-            _ptr(a["guard_outcome"], np.uint8), n_guards, out), "rejected by the loader")
+        check(
+            lib.pyad_program_new(
+                _ptr(a["node_op"], np.int32),
+                _ptr(a["node_value"], np.float64),
+                _ptr(a["arg_start"], np.uint32),
+                n_nodes,
+                _ptr(a["args"], np.uint32),
+                a["args"].size,
+                _ptr(a["input_slot"], np.uint32),
+                a["input_slot"].size,
+                _ptr(a["output_slot"], np.uint32),
+                n_out,
+                _ptr(a["guard_kind"], np.int32),
+                _ptr(a["guard_a"], np.uint32),
+                _ptr(a["guard_b"], np.int64),
+                _ptr(a["guard_c"], np.float64),
+                _ptr(a["guard_outcome"], np.uint8),
+                n_guards,
+                out,
+            ),
+            "rejected by the loader",
+        )
         self.ptr = ffi.gc(out[0], lib.pyad_program_free)
         self.arrays = a
         self.n_in = a["input_slot"].size
@@ -127,33 +159,37 @@ class _Program:
         self.n_guards = n_guards
         self.n_ops = lib.pyad_program_n_ops(self.ptr)
         self.work_size = lib.pyad_program_work_size(self.ptr)
-        self._pool = []            # scratch buffers for scalar calls
+        self._pool = []  # scratch buffers for scalar calls
 
     def _buffers(self):
         try:
             return self._pool.pop()
         except IndexError:
-            return (ffi.new("double[]", max(self.n_in, 1)),
-                    ffi.new("double[]", max(self.n_out, 1)),
-                    ffi.new("double[]", max(self.n_out * self.n_in, 1)),
-                    ffi.new("double[]", self.work_size),
-                    ffi.new("pyad_fail_info *"))
+            return (
+                ffi.new("double[]", max(self.n_in, 1)),
+                ffi.new("double[]", max(self.n_out, 1)),
+                ffi.new("double[]", max(self.n_out * self.n_in, 1)),
+                ffi.new("double[]", self.work_size),
+                ffi.new("pyad_fail_info *"),
+            )
 
     def eval(self, xs, want_grad):
         """(status, values list, grads array or None, info tuple)."""
         buf = self._buffers()
         x, vals, g, work, info = buf
         try:
-            x[0:self.n_in] = xs
-            st = lib.pyad_program_eval(self.ptr, x, vals, g if want_grad else ffi.NULL,
-                                       work, self.work_size, info)
+            x[0 : self.n_in] = xs
+            st = lib.pyad_program_eval(
+                self.ptr, x, vals, g if want_grad else ffi.NULL, work, self.work_size, info
+            )
             if st != 0:
                 return st, None, None, (info.point, info.node, info.guard)
             values = [vals[0]] if self.n_out == 1 else ffi.unpack(vals, self.n_out)
             grads = None
             if want_grad:
-                grads = np.frombuffer(ffi.buffer(g, 8 * self.n_out * self.n_in),
-                                      dtype=np.float64).copy()
+                grads = np.frombuffer(
+                    ffi.buffer(g, 8 * self.n_out * self.n_in), dtype=np.float64
+                ).copy()
             return st, values, grads, None
         finally:
             self._pool.append(buf)
@@ -186,15 +222,14 @@ class _Program:
             gp = ffi.from_buffer("double[]", grads) if grads.size else ffi.new("double[1]")
         fp = ffi.from_buffer("uint8_t[]", fail) if N else ffi.new("uint8_t[1]")
 
-        mode = lib.pyad_get_errmode()      # per thread: workers get ours
+        mode = lib.pyad_get_errmode()  # per thread: workers get ours
 
         def run(lo, hi):
             nfail = ffi.new("size_t *")
             info = ffi.new("pyad_fail_info *")
             old = lib.pyad_set_errmode(mode)
             try:
-                st = lib.pyad_program_eval_batch(self.ptr, xp, sp, lo, hi, vp, gp,
-                                                 fp, nfail, info)
+                st = lib.pyad_program_eval_batch(self.ptr, xp, sp, lo, hi, vp, gp, fp, nfail, info)
             finally:
                 lib.pyad_set_errmode(old)
             return st, (info.point, info.node, info.guard)
@@ -208,7 +243,7 @@ class _Program:
             futures = [pool.submit(run, bounds[k], bounds[k + 1]) for k in range(workers)]
             results = [f.result() for f in futures]
             st, info = 0, (-1, -1, -1)
-            for s, i in results:              # the lowest failing point wins
+            for s, i in results:  # the lowest failing point wins
                 if s != 0:
                     st, info = s, i
                     break
@@ -236,8 +271,8 @@ def _executor(workers):
         if _pool is None or _pool._max_workers < workers:
             old = _pool
             _pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(workers, os.cpu_count() or 1),
-                thread_name_prefix="pyad-replay")
+                max_workers=max(workers, os.cpu_count() or 1), thread_name_prefix="pyad-replay"
+            )
             if old is not None:
                 old.shutdown(wait=False)
         return _pool
@@ -250,27 +285,62 @@ def export(inputs, outputs, with_grads=False):
     hin = ffi.new("int64_t[]", [v._h for v in inputs] or [0])
     hout = ffi.new("int64_t[]", [v._h for v in outputs] or [0])
     nn, na = ffi.new("size_t *"), ffi.new("size_t *")
-    check(lib.pyad_export(hin, n_in, hout, n_out, ffi.NULL, ffi.NULL, ffi.NULL,
-                           ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL, nn, na), "export")
-    n = max(nn[0], 1)                 # cffi wants non-empty buffers
+    check(
+        lib.pyad_export(
+            hin,
+            n_in,
+            hout,
+            n_out,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            ffi.NULL,
+            nn,
+            na,
+        ),
+        "export",
+    )
+    n = max(nn[0], 1)  # cffi wants non-empty buffers
     a = {
-        "node_op": np.empty(n, np.int32), "node_value": np.empty(n),
-        "node_grad": np.empty(n), "arg_start": np.empty(nn[0] + 1, np.uint32),
+        "node_op": np.empty(n, np.int32),
+        "node_value": np.empty(n),
+        "node_grad": np.empty(n),
+        "arg_start": np.empty(nn[0] + 1, np.uint32),
         "args": np.empty(max(na[0], 1), np.uint32),
         "input_slot": np.empty(max(n_in, 1), np.uint32),
         "output_slot": np.empty(max(n_out, 1), np.uint32),
     }
     buf = {k: ffi.from_buffer(arr) for k, arr in a.items()}
-    check(lib.pyad_export(
-        hin, n_in, hout, n_out,
-        ffi.cast("int32_t *", buf["node_op"]), ffi.cast("double *", buf["node_value"]),
-        ffi.cast("double *", buf["node_grad"]) if with_grads else ffi.NULL,
-        ffi.cast("uint32_t *", buf["arg_start"]), ffi.cast("uint32_t *", buf["args"]),
-        ffi.cast("uint32_t *", buf["input_slot"]), ffi.cast("uint32_t *", buf["output_slot"]),
-        nn, na), "export")
-    sizes = {"node_op": nn[0], "node_value": nn[0], "node_grad": nn[0],
-             "arg_start": nn[0] + 1, "args": na[0], "input_slot": n_in,
-             "output_slot": n_out}
+    check(
+        lib.pyad_export(
+            hin,
+            n_in,
+            hout,
+            n_out,
+            ffi.cast("int32_t *", buf["node_op"]),
+            ffi.cast("double *", buf["node_value"]),
+            ffi.cast("double *", buf["node_grad"]) if with_grads else ffi.NULL,
+            ffi.cast("uint32_t *", buf["arg_start"]),
+            ffi.cast("uint32_t *", buf["args"]),
+            ffi.cast("uint32_t *", buf["input_slot"]),
+            ffi.cast("uint32_t *", buf["output_slot"]),
+            nn,
+            na,
+        ),
+        "export",
+    )
+    sizes = {
+        "node_op": nn[0],
+        "node_value": nn[0],
+        "node_grad": nn[0],
+        "arg_start": nn[0] + 1,
+        "args": na[0],
+        "input_slot": n_in,
+        "output_slot": n_out,
+    }
     out = {k: a[k][:size].copy() for k, size in sizes.items()}
     if not with_grads:
         del out["node_grad"]
@@ -278,13 +348,18 @@ def export(inputs, outputs, with_grads=False):
 
 
 def _no_guards(a):
-    a.update(guard_kind=np.empty(0, np.int32), guard_a=np.empty(0, np.uint32),
-             guard_b=np.empty(0, np.int64), guard_c=np.empty(0),
-             guard_outcome=np.empty(0, np.uint8))
+    a.update(
+        guard_kind=np.empty(0, np.int32),
+        guard_a=np.empty(0, np.uint32),
+        guard_b=np.empty(0, np.int64),
+        guard_c=np.empty(0),
+        guard_outcome=np.empty(0, np.uint8),
+    )
     return a
 
 
 # ---- the compiled function ---------------------------------------------------
+
 
 class Compiled:
     """A function of n scalars, replayed in C. Made by pyad.compile(fn).
@@ -302,20 +377,22 @@ class Compiled:
             raise ValueError("cache_size must be a positive int")
         self.fn = fn
         self.cache_size = cache_size
-        self.n_in = None          # set by the first trace
+        self.n_in = None  # set by the first trace
         self.n_out = None
         self.tuple_out = None
-        self._traces = []         # MRU first; replaced, never mutated
+        self._traces = []  # MRU first; replaced, never mutated
         self._lock = threading.RLock()
-        self.retraces = 0         # traces made after the first (for tests)
+        self.retraces = 0  # traces made after the first (for tests)
         if fn is not None:
             self.__name__ = getattr(fn, "__name__", "compiled")
             self.__doc__ = getattr(fn, "__doc__", None)
 
     def __repr__(self):
         name = getattr(self.fn, "__name__", None) or "<unpickled>"
-        return (f"<pyad.Compiled {name}: {len(self._traces)} trace(s), "
-                f"{self.n_in} inputs, {self.n_out} outputs>")
+        return (
+            f"<pyad.Compiled {name}: {len(self._traces)} trace(s), "
+            f"{self.n_in} inputs, {self.n_out} outputs>"
+        )
 
     def attach(self, fn):
         """Give an unpickled compiled function its Python function back, so
@@ -338,7 +415,8 @@ class Compiled:
                 "pyad: the guards recorded when this function was traced do not "
                 f"hold at the point {list(xs)!r}, and its Python function is not "
                 "available to re-trace (it was unpickled, or made by "
-                "pyad.Function); call .attach(fn) on it to allow re-tracing")
+                "pyad.Function); call .attach(fn) on it to allow re-tracing"
+            )
         leaves = [Var(x) for x in xs]
         with _Tracing() as guards:
             out = self.fn(*leaves)
@@ -350,14 +428,15 @@ class Compiled:
                 if c is None:
                     raise TypeError(
                         "the compiled function must return a Var, a real number, "
-                        f"or a tuple of them, not {type(o).__name__}")
-                outs[i] = Var(c)          # a constant output
-        if self.tuple_out is not None and (tuple_out != self.tuple_out
-                                           or len(outs) != self.n_out):
+                        f"or a tuple of them, not {type(o).__name__}"
+                    )
+                outs[i] = Var(c)  # a constant output
+        if self.tuple_out is not None and (tuple_out != self.tuple_out or len(outs) != self.n_out):
             raise TypeError(
                 "the compiled function returned a different kind of result "
                 f"({'a tuple of ' + str(len(outs)) if tuple_out else 'one value'}) "
-                f"than when first traced")
+                f"than when first traced"
+            )
         # Guards: every Var they read becomes an extra output of the export,
         # so that its slot is known and it is computed on replay.
         extra, index = [], {}
@@ -396,7 +475,7 @@ class Compiled:
                 raise PyadError(f"pyad: unknown guard kind {kind!r}")
         a = export(leaves, outs + extra)
         slots = a["output_slot"]
-        a["output_slot"] = slots[:len(outs)].copy()
+        a["output_slot"] = slots[: len(outs)].copy()
         a["guard_kind"] = np.array(kinds, np.int32)
         a["guard_a"] = np.array([slots[i] for i in ga], np.uint32)
         a["guard_b"] = np.array([slots[i] if i >= 0 else -1 for i in gb], np.int64)
@@ -408,7 +487,7 @@ class Compiled:
                 self.n_in, self.n_out, self.tuple_out = len(xs), len(outs), tuple_out
             else:
                 self.retraces += 1
-            self._traces = ([prog] + self._traces)[:self.cache_size]
+            self._traces = ([prog] + self._traces)[: self.cache_size]
         return prog
 
     def _promote(self, prog):
@@ -423,7 +502,8 @@ class Compiled:
         if self.n_in is not None and len(xs) != self.n_in:
             raise TypeError(
                 f"compiled function takes {self.n_in} argument"
-                f"{'s' if self.n_in != 1 else ''}, got {len(xs)}")
+                f"{'s' if self.n_in != 1 else ''}, got {len(xs)}"
+            )
         vals, N = [], None
         for i, x in enumerate(xs):
             t = type(x)
@@ -434,26 +514,30 @@ class Compiled:
                 if x.dtype != np.float64:
                     raise TypeError(
                         f"argument {i}: batch arrays must have dtype float64, not "
-                        f"{x.dtype} (use x.astype(np.float64))")
+                        f"{x.dtype} (use x.astype(np.float64))"
+                    )
                 if x.ndim == 0:
                     vals.append(float(x))
                     continue
                 if x.ndim != 1:
                     raise ValueError(
-                        f"argument {i}: batch arrays must be 1-D, not of shape {x.shape}")
+                        f"argument {i}: batch arrays must be 1-D, not of shape {x.shape}"
+                    )
                 if N is None:
                     N = x.shape[0]
                 elif x.shape[0] != N:
                     raise ValueError(
                         f"argument {i}: batch arrays must all have the same length "
-                        f"({N}), not {x.shape[0]}")
+                        f"({N}), not {x.shape[0]}"
+                    )
                 vals.append(np.ascontiguousarray(x))
                 continue
             f = as_float(x)
             if f is None:
                 raise TypeError(
                     f"argument {i} must be a real number or a 1-D float64 array, "
-                    f"not {type(x).__name__}")
+                    f"not {type(x).__name__}"
+                )
             vals.append(f)
         return vals, N
 
@@ -498,16 +582,18 @@ class Compiled:
             first = [c[0] if isinstance(c, np.ndarray) else c for c in cols] if N else None
             if first is None:
                 if self.fn is None or self.n_in is None:
-                    raise ValueError("the first call of a compiled function needs at least one point")
+                    raise ValueError(
+                        "the first call of a compiled function needs at least one point"
+                    )
             else:
                 self._trace([float(x) for x in first])
         m, n = self.n_out, self.n_in
         values = np.empty((N, m))
         grads = np.empty((N, m, n)) if want_grad else None
-        todo = np.arange(N)                 # original indices still to solve
+        todo = np.arange(N)  # original indices still to solve
         sub = cols
         tried = set()
-        err = None                          # (point, st, prog, info): first fp error
+        err = None  # (point, st, prog, info): first fp error
         while todo.size:
             prog = next((t for t in self._traces if id(t) not in tried), None)
             if prog is None:
@@ -519,7 +605,11 @@ class Compiled:
                 try:
                     prog = self._trace(pt)
                 except FloatingPointError as e:
-                    if N > 1 or isinstance(cols, list) and any(isinstance(c, np.ndarray) for c in cols):
+                    if (
+                        N > 1
+                        or isinstance(cols, list)
+                        and any(isinstance(c, np.ndarray) for c in cols)
+                    ):
                         e.add_note(f"at batch point {first}")
                     raise
             tried.add(id(prog))
@@ -573,14 +663,16 @@ class Compiled:
         if self.fn is None:
             raise TypeError(
                 "this compiled function has no Python function (unpickled, or a "
-                "pyad.Function), so it cannot be called on Vars")
+                "pyad.Function), so it cannot be called on Vars"
+            )
         return self.fn(*xs)
 
     def _single(self, what):
         if self.tuple_out:
             raise TypeError(
                 f"{what}() needs a function with one output; this one returns "
-                f"{self.n_out} values: use jacobian()")
+                f"{self.n_out} values: use jacobian()"
+            )
 
     def value_and_grad(self, *xs, workers=None):
         """(value, gradient): a float and an (n,) array, or for a batch of N
@@ -588,7 +680,7 @@ class Compiled:
         if self.tuple_out:
             self._single("value_and_grad")
         batch, (vals, grads) = self._run(xs, True, workers)
-        self._single("value_and_grad")       # the first call has traced now
+        self._single("value_and_grad")  # the first call has traced now
         if batch:
             return vals[:, 0].copy(), grads[:, 0, :].copy()
         return vals[0], grads
@@ -613,10 +705,12 @@ class Compiled:
         traces = self._traces
         state = {
             "version": _FORMAT_VERSION,
-            "n_in": self.n_in, "n_out": self.n_out, "tuple_out": self.tuple_out,
-            "cache_size": self.cache_size, "function": isinstance(self, Function),
-            "traces": [{name: t.arrays[name].tobytes() for name, _ in _FIELDS}
-                       for t in traces],
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "tuple_out": self.tuple_out,
+            "cache_size": self.cache_size,
+            "function": isinstance(self, Function),
+            "traces": [{name: t.arrays[name].tobytes() for name, _ in _FIELDS} for t in traces],
         }
         return (_load, (state,))
 
@@ -682,12 +776,11 @@ def _load(state):
                 raise ValueError("bad header")
         else:
             for x in (n_in, n_out):
-                if type(x) is not int or not 0 <= x < 2 ** 32:
+                if type(x) is not int or not 0 <= x < 2**32:
                     raise ValueError("bad sizes")
             if type(tuple_out) is not bool or (not tuple_out and n_out != 1):
                 raise ValueError("bad output kind")
-        if type(cache_size) is not int or not 1 <= cache_size <= 2 ** 20 \
-                or len(traces) > cache_size:
+        if type(cache_size) is not int or not 1 <= cache_size <= 2**20 or len(traces) > cache_size:
             raise ValueError("bad cache size")
         progs = []
         for t in traces:

@@ -3,6 +3,7 @@
 Every exception pyad raises itself derives from PyadError and also from the
 builtin a user would catch (MemoryError, FloatingPointError, ...).
 """
+
 from ._lib import lib
 
 

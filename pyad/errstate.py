@@ -4,6 +4,7 @@ By default ops follow IEEE (log(0) = -inf, 1/0 = inf, no exception).
 Inside `with pyad.errstate(divide="raise")` a dividing-by-zero op raises
 FloatingPointError instead, and records nothing.
 """
+
 from ._lib import lib
 
 _BITS = {
@@ -43,19 +44,24 @@ class errstate:
     pyad.errors.PyadFloatingPointError: divide by zero encountered in log(0.0)
     """
 
-    def __init__(self, *, all=None, divide=None, over=None, overflow=None,
-                 invalid=None, under=None):
+    def __init__(
+        self, *, all=None, divide=None, over=None, overflow=None, invalid=None, under=None
+    ):
         if over is not None and overflow is not None:
             raise TypeError("errstate: give over or overflow, not both")
         over = over if over is not None else overflow
         self._settings = {}
         if all is not None:
             self._settings.update(divide=all, over=all, invalid=all, under=all)
-        for key, action in (("divide", divide), ("over", over),
-                            ("invalid", invalid), ("under", under)):
+        for key, action in (
+            ("divide", divide),
+            ("over", over),
+            ("invalid", invalid),
+            ("under", under),
+        ):
             if action is not None:
                 self._settings[key] = action
-        _mode_from(0, self._settings)        # validate now, not on enter
+        _mode_from(0, self._settings)  # validate now, not on enter
         self._saved = []
 
     def __enter__(self):

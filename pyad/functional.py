@@ -1,6 +1,7 @@
 """JAX-style function transforms and checks built on Var."""
-from .errors import GradcheckError, check
+
 from ._lib import ffi, lib
+from .errors import GradcheckError, check
 from .var import Var, as_float
 
 
@@ -37,9 +38,7 @@ def _call_on_leaves(f, args, nums):
             continue
         x = as_float(args[i])
         if x is None:
-            raise TypeError(
-                f"argument {i} must be a real number, not {type(args[i]).__name__}"
-            )
+            raise TypeError(f"argument {i} must be a real number, not {type(args[i]).__name__}")
         leaf[i] = args[i] = Var(x)
     out = f(*args)
     if isinstance(out, Var):
@@ -47,8 +46,10 @@ def _call_on_leaves(f, args, nums):
         return out.val, [leaf[i].grad for i in nums]
     value = as_float(out)
     if value is None:
-        raise TypeError(f"the function must return a Var or a real number, not {type(out).__name__}")
-    return value, [0.0 for _ in nums]      # output does not depend on them
+        raise TypeError(
+            f"the function must return a Var or a real number, not {type(out).__name__}"
+        )
+    return value, [0.0 for _ in nums]  # output does not depend on them
 
 
 def value_and_grad(f, argnums=0):
@@ -61,6 +62,7 @@ def value_and_grad(f, argnums=0):
     >>> pyad.value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (12.0, (4.0, 3.0))
     """
+
     def wrapped(*args):
         single, nums = _argnums_tuple(argnums, len(args))
         value, grads = _call_on_leaves(f, args, nums)

@@ -2,12 +2,12 @@
 
 A new op is a row in csrc/ops.c plus one line here.
 """
+
 import operator
 
 import numpy as np
 
-from .var import (NEVER_OPERANDS, Var, as_float, binary, function, nary_sum,
-                  object_array, unary)
+from .var import NEVER_OPERANDS, Var, as_float, binary, function, nary_sum, object_array, unary
 
 # Operators: forward and reflected forms.
 Var.__add__, Var.__radd__ = binary("add")
@@ -59,14 +59,26 @@ where = function("where")
 # with an array go to numpy's object loops, which call Var's operators and
 # methods element by element.
 _UFUNCS = {
-    np.add: operator.add, np.subtract: operator.sub,
-    np.multiply: operator.mul, np.true_divide: operator.truediv,
-    np.power: operator.pow, np.negative: operator.neg,
-    np.positive: operator.pos, np.absolute: operator.abs,
-    np.less: operator.lt, np.less_equal: operator.le,
-    np.greater: operator.gt, np.greater_equal: operator.ge,
-    np.exp: exp, np.log: log, np.sin: sin, np.cos: cos, np.tanh: tanh,
-    np.sqrt: sqrt, np.log1p: log1p, np.expm1: expm1,
+    np.add: operator.add,
+    np.subtract: operator.sub,
+    np.multiply: operator.mul,
+    np.true_divide: operator.truediv,
+    np.power: operator.pow,
+    np.negative: operator.neg,
+    np.positive: operator.pos,
+    np.absolute: operator.abs,
+    np.less: operator.lt,
+    np.less_equal: operator.le,
+    np.greater: operator.gt,
+    np.greater_equal: operator.ge,
+    np.exp: exp,
+    np.log: log,
+    np.sin: sin,
+    np.cos: cos,
+    np.tanh: tanh,
+    np.sqrt: sqrt,
+    np.log1p: log1p,
+    np.expm1: expm1,
 }
 
 
@@ -81,11 +93,12 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     args = []
     for x in inputs:
         if not isinstance(x, Var):
-            f = as_float(x)      # a numpy scalar: make it a float, or the
-            if f is None:        # operator would come straight back here
+            f = as_float(x)  # a numpy scalar: make it a float, or the
+            if f is None:  # operator would come straight back here
                 if isinstance(x, NEVER_OPERANDS):
-                    raise TypeError(f"unsupported operand type for {ufunc.__name__}: "
-                                    f"{type(x).__name__} and Var")
+                    raise TypeError(
+                        f"unsupported operand type for {ufunc.__name__}: {type(x).__name__} and Var"
+                    )
                 return NotImplemented
             x = f
         args.append(x)

@@ -9,6 +9,7 @@ node depends on it.
 The operators are not written here: ops.py builds them, one line per op,
 with the factories at the bottom of this file.
 """
+
 import numbers
 import operator
 import threading
@@ -34,13 +35,13 @@ _dead_lock = threading.Lock()
 
 def release_dead():
     """Release the handles of Vars that have died (see Var.__del__)."""
-    if not _dead_lock.acquire(False):   # another flush is running
+    if not _dead_lock.acquire(False):  # another flush is running
         return
     try:
         n = len(_dead)
         if n:
             handles = _dead[:n]
-            del _dead[:n]               # appends made meanwhile stay queued
+            del _dead[:n]  # appends made meanwhile stay queued
             lib.pyad_release_many(ffi.new("int64_t[]", handles), n)
     finally:
         _dead_lock.release()
@@ -58,9 +59,7 @@ def as_float(x):
 
 
 def _type_error(fn, x):
-    return TypeError(
-        f"{fn}() expects a Var or a real number, not {type(x).__name__}"
-    )
+    return TypeError(f"{fn}() expects a Var or a real number, not {type(x).__name__}")
 
 
 def _fmt(x):
@@ -77,7 +76,7 @@ class Var:
     __slots__ = ("_h",)
 
     def __init__(self, value):
-        if hasattr(self, "_h"):     # re-initialising would leak the node
+        if hasattr(self, "_h"):  # re-initialising would leak the node
             raise TypeError("Var.__init__ called on an existing Var")
         x = as_float(value)
         if x is None:
@@ -92,12 +91,12 @@ class Var:
     def __del__(self, _append=_dead.append, _dead=_dead):
         try:
             _append(self._h)
-        except AttributeError:      # __init__ failed before the node existed
+        except AttributeError:  # __init__ failed before the node existed
             return
         if len(_dead) >= RELEASE_BATCH:
             try:
                 release_dead()
-            except TypeError:       # interpreter shutdown: globals are gone
+            except TypeError:  # interpreter shutdown: globals are gone
                 pass
 
     # ---- state --------------------------------------------------------
@@ -105,7 +104,7 @@ class Var:
     def val(self):
         """The value, a float. Assignable on leaves only."""
         r = lib.pyad_value(self._h)
-        if guard_hook is not None:      # reading it while tracing pins it
+        if guard_hook is not None:  # reading it while tracing pins it
             guard_hook("float", self, None, r)
         return r
 
@@ -206,9 +205,7 @@ class Var:
 
     def __reduce__(self):
         if not self.is_leaf:
-            raise TypeError(
-                "only leaf Vars can be pickled; pickle float(v), or use v.detach()"
-            )
+            raise TypeError("only leaf Vars can be pickled; pickle float(v), or use v.detach()")
         return (_leaf_from_state, (self.val, self.grad))
 
 
@@ -219,6 +216,7 @@ def _leaf_from_state(val, grad):
 
 
 # ---- op factories: ops.py uses these, one line per op -------------------
+
 
 def _fail(status, name, *operands):
     check(status, f"{name}({', '.join(_fmt(x) for x in operands)})")
@@ -239,8 +237,13 @@ def eval_numbers(op, name, *xs):
     return out[0]
 
 
-_PY_OPERATOR = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-                "div": operator.truediv, "pow": operator.pow}
+_PY_OPERATOR = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+}
 
 
 def object_array(x):
@@ -255,8 +258,21 @@ def object_array(x):
 # Operands that can never take part in arithmetic: refused with a TypeError
 # naming them, rather than NotImplemented (which would let str or list
 # answer with a message about Var).
-NEVER_OPERANDS = (str, bytes, bytearray, complex, list, tuple, dict, set,
-                   frozenset, type(None), np.complexfloating, np.str_, np.bytes_)
+NEVER_OPERANDS = (
+    str,
+    bytes,
+    bytearray,
+    complex,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    type(None),
+    np.complexfloating,
+    np.str_,
+    np.bytes_,
+)
 
 
 def elementwise(name, left, right):
@@ -269,8 +285,7 @@ def elementwise(name, left, right):
         return _PY_OPERATOR[name](object_array(left), object_array(right))
     if isinstance(other, NEVER_OPERANDS) or isinstance(other, np.ndarray):
         raise TypeError(
-            f"unsupported operand type for {name}: {type(left).__name__} "
-            f"and {type(right).__name__}"
+            f"unsupported operand type for {name}: {type(left).__name__} and {type(right).__name__}"
         )
     return NotImplemented
 

@@ -4,6 +4,8 @@ Every exception pyad raises itself derives from PyadError and also from the
 builtin a user would catch (MemoryError, FloatingPointError, ...).
 """
 
+from __future__ import annotations
+
 from ._lib import lib
 
 
@@ -48,7 +50,7 @@ _FP_WORDS = {
 }
 
 
-def check(status, what=""):
+def check(status: int, what: str = "") -> int:
     """Return status if it is not an error code, else raise its exception.
 
     `what` describes the failing call (e.g. "log(0.0)") for the message.

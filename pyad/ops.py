@@ -3,11 +3,26 @@
 A new op is a row in csrc/ops.c plus one line here.
 """
 
+from __future__ import annotations
+
 import operator
+from typing import Any, Callable
 
 import numpy as np
 
-from .var import NEVER_OPERANDS, Var, as_float, binary, function, nary_sum, object_array, unary
+from .var import (
+    NEVER_OPERANDS,
+    ComparisonFunction,
+    UnaryFunction,
+    Var,
+    WhereFunction,
+    as_float,
+    binary,
+    function,
+    nary_sum,
+    object_array,
+    unary,
+)
 
 # Operators: forward and reflected forms.
 Var.__add__, Var.__radd__ = binary("add")
@@ -15,50 +30,51 @@ Var.__sub__, Var.__rsub__ = binary("sub")
 Var.__mul__, Var.__rmul__ = binary("mul")
 Var.__truediv__, Var.__rtruediv__ = binary("div")
 _pow, Var.__rpow__ = binary("pow")
-Var.__neg__ = unary("neg")
-Var.__abs__ = unary("abs")
+# (ignore: on the class these are methods, -v and abs(v), typed as such in var.py)
+Var.__neg__ = unary("neg")  # type: ignore[assignment]
+Var.__abs__ = unary("abs")  # type: ignore[assignment]
 
 
-def _pow_checked(a, k, mod=None):
+def _pow_checked(a: Var, k: Any, mod: object = None) -> Any:
     # pow(v, k, mod) would otherwise bind mod to the op code.
     if mod is not None:
         raise TypeError("pow() with a modulus is not defined for Var")
     return _pow(a, k)
 
 
-Var.__pow__ = _pow_checked
+Var.__pow__ = _pow_checked  # type: ignore[assignment]  # a method, as above
 
 # Functions: each takes a Var (gives a Var) or a number (gives a float),
 # and is also a method of Var.
-exp = unary("exp")
-log = unary("log")
-sin = unary("sin")
-cos = unary("cos")
-tanh = unary("tanh")
-sigmoid = unary("sigmoid")
-relu = unary("relu")
-sqrt = unary("sqrt")
-log1p = unary("log1p")
-expm1 = unary("expm1")
-softplus = unary("softplus")
+exp: UnaryFunction = unary("exp")
+log: UnaryFunction = unary("log")
+sin: UnaryFunction = unary("sin")
+cos: UnaryFunction = unary("cos")
+tanh: UnaryFunction = unary("tanh")
+sigmoid: UnaryFunction = unary("sigmoid")
+relu: UnaryFunction = unary("relu")
+sqrt: UnaryFunction = unary("sqrt")
+log1p: UnaryFunction = unary("log1p")
+expm1: UnaryFunction = unary("expm1")
+softplus: UnaryFunction = unary("softplus")
 
 sum = nary_sum  # noqa: A001  (pyad.sum, like numpy's np.sum)
 
 # Branch-free control flow, for code that pyad.compile should not re-trace:
 # lt(a, b) is 1.0 if a < b else 0.0 (zero gradient, no guard);
 # where(cond, a, b) is a where cond > 0 else b (gradient to the chosen one).
-lt = function("lt")
-le = function("le")
-gt = function("gt")
-ge = function("ge")
-where = function("where")
+lt: ComparisonFunction = function("lt")
+le: ComparisonFunction = function("le")
+gt: ComparisonFunction = function("gt")
+ge: ComparisonFunction = function("ge")
+where: WhereFunction = function("where")
 
 
 # numpy: np.float64(2) * v and np.exp(v) give Vars. numpy asks
 # __array_ufunc__ first; scalar calls are answered with the ops above, calls
 # with an array go to numpy's object loops, which call Var's operators and
 # methods element by element.
-_UFUNCS = {
+_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.add: operator.add,
     np.subtract: operator.sub,
     np.multiply: operator.mul,
@@ -82,16 +98,16 @@ _UFUNCS = {
 }
 
 
-def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+def _array_ufunc(self: Var, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
     fn = _UFUNCS.get(ufunc)
     if method != "__call__" or kwargs or fn is None:
         return NotImplemented
     if any(isinstance(x, np.ndarray) and x.ndim for x in inputs):
         return ufunc(*[object_array(x) for x in inputs])
     # numpy passes a numpy scalar on the left of a comparison as a 0-d array
-    inputs = [x[()] if isinstance(x, np.ndarray) else x for x in inputs]
+    scalars = [x[()] if isinstance(x, np.ndarray) else x for x in inputs]
     args = []
-    for x in inputs:
+    for x in scalars:
         if not isinstance(x, Var):
             f = as_float(x)  # a numpy scalar: make it a float, or the
             if f is None:  # operator would come straight back here

@@ -48,10 +48,16 @@ from .var import release_dead as _release_dead
 __version__ = "0.1.0"
 
 
-def live_nodes():
+def live_nodes() -> int:
     """Nodes alive on the C tape (for tests and memory accounting).
 
     Vars that died are released in batches; this flushes the batch first.
+
+    >>> import pyad
+    >>> n = pyad.live_nodes()
+    >>> a = pyad.Var(1.0); y = a * 2
+    >>> pyad.live_nodes() - n
+    3
     """
     _release_dead()
     return _lib.pyad_live_nodes()

@@ -5,7 +5,7 @@
 >>> y = pyad.sin(a * b) + a / b
 >>> y.backward()
 >>> round(a.grad, 6), round(b.grad, 6)
-(-4.003608, -1.593443)
+(-3.995358, -1.758143)
 """
 
 from ._lib import lib as _lib

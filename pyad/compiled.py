@@ -386,6 +386,11 @@ class Compiled:
     f.value_and_jacobian(*xs). Any argument may be a 1-D float64 array (a
     batch; numbers broadcast); every method takes workers=k to split a batch
     over k threads.
+
+    >>> import numpy as np, pyad
+    >>> f = pyad.compile(lambda x, y: x * y + 1)
+    >>> f(2.0, 3.0), f(np.array([1.0, 2.0]), 3.0).tolist()
+    (7.0, [4.0, 7.0])
     """
 
     def __init__(self, fn: Callable[..., Any] | None, cache_size: int = 32) -> None:
@@ -797,7 +802,7 @@ class Function(Compiled):
     >>> x, y = pyad.Var(1.0), pyad.Var(2.0)
     >>> z = x * y + pyad.sin(x)
     >>> f = pyad.Function(inputs=[x, y], outputs=z)
-    >>> round(f(3.0, 4.0), 6), [round(g, 6) for g in f.grad(3.0, 4.0)]
+    >>> round(f(3.0, 4.0), 6), f.grad(3.0, 4.0).round(6).tolist()
     (12.14112, [3.010008, 3.0])
 
     outputs is a Var or a tuple/list of Vars. Leaves that are not inputs are

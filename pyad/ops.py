@@ -69,6 +69,59 @@ gt: ComparisonFunction = function("gt")
 ge: ComparisonFunction = function("ge")
 where: WhereFunction = function("where")
 
+# Docstrings with examples (tests/test_doctests.py runs them): each unary
+# function at 0.5, with its derivative there.
+_UNARY_AT_HALF = {
+    exp: "1.648721, 1.648721",
+    log: "-0.693147, 2.0",
+    sin: "0.479426, 0.877583",
+    cos: "0.877583, -0.479426",
+    tanh: "0.462117, 0.786448",
+    sigmoid: "0.622459, 0.235004",
+    relu: "0.5, 1.0",
+    sqrt: "0.707107, 0.707107",
+    log1p: "0.405465, 0.666667",
+    expm1: "0.648721, 1.648721",
+    softplus: "0.974077, 0.622459",
+}
+for _f, _vg in _UNARY_AT_HALF.items():
+    _name = _f.__name__  # type: ignore[attr-defined]  # a function (see var.unary)
+    _f.__doc__ = (_f.__doc__ or "") + (
+        f"\n\n>>> import pyad\n"
+        f">>> x = pyad.Var(0.5); y = pyad.{_name}(x); y.backward()\n"
+        f">>> round(y.val, 6), round(x.grad, 6)\n({_vg})\n"
+        f">>> round(pyad.{_name}(0.5), 6) == round(y.val, 6)\nTrue\n"
+    )
+for _method, _vg in ((Var.__neg__, "-0.5, -1.0"), (Var.__abs__, "0.5, 1.0")):
+    _name = _method.__name__  # type: ignore[attr-defined]  # neg, abs (see var.unary)
+    _method.__doc__ = (_method.__doc__ or "") + (
+        f"\n\n>>> import pyad\n"
+        f">>> x = pyad.Var(0.5); y = x.{_name}(); y.backward()\n"
+        f">>> round(y.val, 6), round(x.grad, 6)\n({_vg})\n"
+    )
+_COMPARISON_DOC = """{name}(a, b): 1.0 if a {op} b else 0.0, as a Var (zero gradient, no
+guard for pyad.compile) if a or b is a Var, else a float.
+
+>>> import pyad
+>>> pyad.{name}(1.0, 2.0), pyad.{name}(pyad.Var(2.0), 2.0).val
+({plain}, {var})
+"""
+lt.__doc__ = _COMPARISON_DOC.format(name="lt", op="<", plain=1.0, var=0.0)
+le.__doc__ = _COMPARISON_DOC.format(name="le", op="<=", plain=1.0, var=1.0)
+gt.__doc__ = _COMPARISON_DOC.format(name="gt", op=">", plain=0.0, var=0.0)
+ge.__doc__ = _COMPARISON_DOC.format(name="ge", op=">=", plain=0.0, var=1.0)
+where.__doc__ = """where(cond, a, b): a where cond > 0 else b, without a branch (no
+guard for pyad.compile); the gradient goes to the chosen operand. A Var if
+any operand is a Var, else a float.
+
+>>> import pyad
+>>> x = pyad.Var(3.0)
+>>> y = pyad.where(x - 2, x * x, -x); y.backward(); y.val, x.grad
+(9.0, 6.0)
+>>> pyad.where(-1.0, 1.0, 2.0)
+2.0
+"""
+
 
 # numpy: np.float64(2) * v and np.exp(v) give Vars. numpy asks
 # __array_ufunc__ first; scalar calls are answered with the ops above, calls
@@ -122,3 +175,7 @@ def _array_ufunc(self: Var, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs
 
 
 Var.__array_ufunc__ = _array_ufunc
+
+# doctest.testmod(pyad.ops) finds functions by their module's globals; these
+# are made in var.py and used only here, so name them for it.
+__test__ = {"where": where, "lt": lt, "le": le, "gt": gt, "ge": ge}

@@ -167,6 +167,8 @@ class Var:
         __rpow__: _Reflected
         __neg__: _Method
         __abs__: _Method
+        neg: _Method  # the same functions as methods
+        abs: _Method
         exp: _Method
         log: _Method
         sin: _Method
@@ -555,7 +557,15 @@ def nary_sum(iterable: Iterable[Real], _op: int = ...) -> float: ...
 def nary_sum(iterable: Iterable[Var | Real], _op: int = ...) -> Var | float: ...
 def nary_sum(iterable: Iterable[object], _op: int = _OP["sum"]) -> Var | float:
     """pyad.sum: Vars and numbers summed as one n-ary node (a float if there
-    is no Var), in the order given."""
+    is no Var), in the order given.
+
+    >>> import pyad
+    >>> a, b = pyad.Var(1.0), pyad.Var(2.0)
+    >>> y = pyad.sum([a, b, a * b, 0.5]); y.backward(); y.val, a.grad, b.grad
+    (5.5, 3.0, 2.0)
+    >>> pyad.sum([1, 2.5]), pyad.sum([])
+    (3.5, 0.0)
+    """
     items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
     if not items:
         return 0.0

@@ -3,6 +3,7 @@
 The cdef is read from csrc/pyad.h, the one public header; preprocessor
 lines are dropped because cffi's parser does not run a preprocessor.
 """
+
 import os
 import sys
 

@@ -1,43 +1,105 @@
 """pyad: reverse-mode automatic differentiation of Python scalars, in C.
 
-    >>> import pyad
-    >>> a, b = pyad.Var(2.0), pyad.Var(5.0)
-    >>> y = pyad.sin(a * b) + a / b
-    >>> y.backward()
-    >>> round(a.grad, 6), round(b.grad, 6)
-    (-4.003608, -1.593443)
+>>> import pyad
+>>> a, b = pyad.Var(2.0), pyad.Var(5.0)
+>>> y = pyad.sin(a * b) + a / b
+>>> y.backward()
+>>> round(a.grad, 6), round(b.grad, 6)
+(-3.995358, -1.758143)
 """
-from .errors import (GradcheckError, GuardMissError, InvalidHandleError,
-                     MalformedProgramError, NotALeafError, PyadError,
-                     PyadFloatingPointError, PyadMemoryError)
+
+from ._lib import lib as _lib
 from .compiled import Compiled, Function, compile
 from .dot import to_dot
+from .errors import (
+    GradcheckError,
+    GuardMissError,
+    InvalidHandleError,
+    MalformedProgramError,
+    NotALeafError,
+    PyadError,
+    PyadFloatingPointError,
+    PyadMemoryError,
+)
 from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
-from .ops import (cos, exp, expm1, ge, gt, le, log, log1p, lt, relu, sigmoid,
-                  sin, softplus, sqrt, sum, tanh, where)
-from .var import Var, release_dead as _release_dead
-from ._lib import lib as _lib
+from .ops import (
+    cos,
+    exp,
+    expm1,
+    ge,
+    gt,
+    le,
+    log,
+    log1p,
+    lt,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    sum,
+    tanh,
+    where,
+)
+from .var import Var
+from .var import release_dead as _release_dead
 
 __version__ = "0.1.0"
 
 
-def live_nodes():
+def live_nodes() -> int:
     """Nodes alive on the C tape (for tests and memory accounting).
 
     Vars that died are released in batches; this flushes the batch first.
+
+    >>> import pyad
+    >>> n = pyad.live_nodes()
+    >>> a = pyad.Var(1.0); y = a * 2
+    >>> pyad.live_nodes() - n
+    3
     """
     _release_dead()
     return _lib.pyad_live_nodes()
 
 
 __all__ = [
-    "Var", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt",
-    "log1p", "expm1", "softplus", "sum", "grad", "value_and_grad",
-    "gradcheck", "zero_grad", "errstate", "geterr", "live_nodes",
-    "PyadError", "PyadMemoryError", "PyadFloatingPointError",
-    "InvalidHandleError", "NotALeafError", "GradcheckError",
-    "MalformedProgramError", "to_dot", "__version__",
-    "compile", "Compiled", "Function", "GuardMissError", "where", "lt", "le",
-    "gt", "ge",
+    "Var",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sqrt",
+    "log1p",
+    "expm1",
+    "softplus",
+    "sum",
+    "grad",
+    "value_and_grad",
+    "gradcheck",
+    "zero_grad",
+    "errstate",
+    "geterr",
+    "live_nodes",
+    "PyadError",
+    "PyadMemoryError",
+    "PyadFloatingPointError",
+    "InvalidHandleError",
+    "NotALeafError",
+    "GradcheckError",
+    "MalformedProgramError",
+    "to_dot",
+    "__version__",
+    "compile",
+    "Compiled",
+    "Function",
+    "GuardMissError",
+    "where",
+    "lt",
+    "le",
+    "gt",
+    "ge",
 ]

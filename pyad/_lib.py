@@ -1,4 +1,8 @@
-"""The one import of the compiled core; everything else imports from here."""
+"""The one import of the compiled core; everything else imports from here.
+
+Its types come from _pyad_cffi.pyi, generated from csrc/pyad.h.
+"""
+
 try:
     from pyad._pyad_cffi import ffi, lib
 except ImportError:
@@ -12,13 +16,16 @@ except ImportError:
 
     _here = os.path.dirname(os.path.abspath(__file__))
     for _entry in sys.path:
-        _found = [p for p in glob.glob(os.path.join(_entry or ".", "pyad", "_pyad_cffi*"))
-                  if os.path.dirname(os.path.abspath(p)) != _here
-                  and p.endswith((".so", ".pyd"))]
+        _found = [
+            p
+            for p in glob.glob(os.path.join(_entry or ".", "pyad", "_pyad_cffi*"))
+            if os.path.dirname(os.path.abspath(p)) != _here and p.endswith((".so", ".pyd"))
+        ]
         if _found:
             _spec = importlib.util.spec_from_file_location("pyad._pyad_cffi", _found[0])
-            _module = importlib.util.module_from_spec(_spec)
-            _spec.loader.exec_module(_module)
+            # (ignores: a spec for an existing .so/.pyd path always has a loader)
+            _module = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+            _spec.loader.exec_module(_module)  # type: ignore[union-attr]
             sys.modules["pyad._pyad_cffi"] = _module
             ffi, lib = _module.ffi, _module.lib
             break

@@ -1,8 +1,8 @@
 """pyad.to_dot: the graph behind a Var as Graphviz DOT text."""
+
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from ._lib import ffi, lib
 from .compiled import export
@@ -14,7 +14,7 @@ def _label(op: int, value: float, grad: float) -> str:
     return f"{name}\\nval={value:.6g}\\ngrad={grad:.6g}"
 
 
-def to_dot(y: Var, filename: Optional[str] = None, format: str = "png") -> str:
+def to_dot(y: Var, filename: str | None = None, format: str = "png") -> str:
     """Graphviz DOT text of the graph behind y: one box per node (op,
     value, gradient), an arrow from each operand to its user.
 
@@ -37,12 +37,11 @@ def to_dot(y: Var, filename: Optional[str] = None, format: str = "png") -> str:
     if not isinstance(y, Var):
         raise TypeError(f"to_dot() expects a Var, not {type(y).__name__}")
     g = export([], [y], with_grads=True)
-    lines = ["digraph pyad {", "  rankdir=LR;",
-             '  node [shape=box, fontname="Helvetica"];']
+    lines = ["digraph pyad {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     for k, (op, value, grad) in enumerate(zip(g["node_op"], g["node_value"], g["node_grad"])):
         lines.append(f'  n{k} [label="{_label(int(op), float(value), float(grad))}"];')
     for k in range(len(g["node_op"])):
-        for a in g["args"][g["arg_start"][k]:g["arg_start"][k + 1]]:
+        for a in g["args"][g["arg_start"][k] : g["arg_start"][k + 1]]:
             lines.append(f"  n{int(a)} -> n{k};")
     lines.append("}")
     text = "\n".join(lines)

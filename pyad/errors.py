@@ -3,40 +3,99 @@
 Every exception pyad raises itself derives from PyadError and also from the
 builtin a user would catch (MemoryError, FloatingPointError, ...).
 """
+
+from __future__ import annotations
+
 from ._lib import lib
 
 
 class PyadError(Exception):
-    """Base class of the exceptions raised by pyad."""
+    """Base class of the exceptions raised by pyad.
+
+    >>> import pyad
+    >>> try:
+    ...     (pyad.Var(1.0) * 2).val = 3.0
+    ... except pyad.PyadError as e:
+    ...     type(e).__name__
+    'NotALeafError'
+    """
 
 
 class PyadMemoryError(PyadError, MemoryError):
-    """The C core could not allocate memory, or its tape is full."""
+    """The C core could not allocate memory, or its tape is full.
+
+    >>> import pyad
+    >>> issubclass(pyad.PyadMemoryError, MemoryError)
+    True
+    """
 
 
 class PyadFloatingPointError(PyadError, FloatingPointError):
-    """An op raised an IEEE exception that pyad.errstate asked to raise."""
+    """An op raised an IEEE exception that pyad.errstate asked to raise.
+
+    >>> import pyad
+    >>> with pyad.errstate(invalid="raise"):
+    ...     try:
+    ...         pyad.sqrt(pyad.Var(-1.0))
+    ...     except FloatingPointError as e:
+    ...         print(e)
+    invalid value encountered in sqrt(-1.0)
+    """
 
 
 class InvalidHandleError(PyadError, ValueError):
-    """A Var whose C node is gone (its handle was tampered with)."""
+    """A Var whose C node is gone (its handle was tampered with).
+
+    >>> import pyad
+    >>> issubclass(pyad.InvalidHandleError, ValueError)
+    True
+    """
 
 
 class NotALeafError(PyadError, AttributeError):
-    """The value of an interior node was assigned."""
+    """The value of an interior node was assigned.
+
+    >>> import pyad
+    >>> y = pyad.Var(1.0) * 2
+    >>> try:
+    ...     y.val = 3.0
+    ... except AttributeError as e:
+    ...     type(e).__name__
+    'NotALeafError'
+    """
 
 
 class MalformedProgramError(PyadError, ValueError):
-    """A compiled program (e.g. from a pickle) failed validation."""
+    """A compiled program (e.g. from a pickle) failed validation.
+
+    >>> import pyad
+    >>> issubclass(pyad.MalformedProgramError, ValueError)
+    True
+    """
 
 
 class GuardMissError(PyadError, RuntimeError):
     """A replay's guards missed and there is no function to re-trace with
-    (a compiled function unpickled without its Python function)."""
+    (a compiled function unpickled without its Python function).
+
+    >>> import pickle, pyad
+    >>> f = pyad.compile(lambda x: x if x > 0 else -x)
+    >>> g = pickle.loads(pickle.dumps(f(1.0) and f))
+    >>> try:
+    ...     g(-1.0)
+    ... except pyad.GuardMissError:
+    ...     print("re-trace needed: use g.attach(fn)")
+    re-trace needed: use g.attach(fn)
+    """
 
 
 class GradcheckError(PyadError, RuntimeError):
-    """pyad.gradcheck found an analytic gradient that disagrees."""
+    """pyad.gradcheck found an analytic gradient that disagrees.
+
+    >>> import pyad
+    >>> issubclass(pyad.GradcheckError, RuntimeError)
+    True
+    """
 
 
 _FP_WORDS = {
@@ -47,7 +106,7 @@ _FP_WORDS = {
 }
 
 
-def check(status, what=""):
+def check(status: int, what: str = "") -> int:
     """Return status if it is not an error code, else raise its exception.
 
     `what` describes the failing call (e.g. "log(0.0)") for the message.

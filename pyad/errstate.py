@@ -4,7 +4,15 @@ By default ops follow IEEE (log(0) = -inf, 1/0 = inf, no exception).
 Inside `with pyad.errstate(divide="raise")` a dividing-by-zero op raises
 FloatingPointError instead, and records nothing.
 """
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
 from ._lib import lib
+
+# An action, as errstate takes it: None keeps the current setting.
+Action = Optional[Literal["ignore", "raise"]]
 
 _BITS = {
     "divide": lib.PYAD_RAISE_DIVIDE,
@@ -15,7 +23,7 @@ _BITS = {
 _ACTIONS = ("ignore", "raise")
 
 
-def _mode_from(base, settings):
+def _mode_from(base: int, settings: dict[str, str | None]) -> int:
     mode = base
     for key, action in settings.items():
         if action is None:
@@ -43,33 +51,51 @@ class errstate:
     pyad.errors.PyadFloatingPointError: divide by zero encountered in log(0.0)
     """
 
-    def __init__(self, *, all=None, divide=None, over=None, overflow=None,
-                 invalid=None, under=None):
+    def __init__(
+        self,
+        *,
+        all: Action = None,
+        divide: Action = None,
+        over: Action = None,
+        overflow: Action = None,
+        invalid: Action = None,
+        under: Action = None,
+    ) -> None:
         if over is not None and overflow is not None:
             raise TypeError("errstate: give over or overflow, not both")
         over = over if over is not None else overflow
-        self._settings = {}
+        self._settings: dict[str, str | None] = {}
         if all is not None:
             self._settings.update(divide=all, over=all, invalid=all, under=all)
-        for key, action in (("divide", divide), ("over", over),
-                            ("invalid", invalid), ("under", under)):
+        for key, action in (
+            ("divide", divide),
+            ("over", over),
+            ("invalid", invalid),
+            ("under", under),
+        ):
             if action is not None:
                 self._settings[key] = action
-        _mode_from(0, self._settings)        # validate now, not on enter
-        self._saved = []
+        _mode_from(0, self._settings)  # validate now, not on enter
+        self._saved: list[int] = []
 
-    def __enter__(self):
+    def __enter__(self) -> errstate:
         old = lib.pyad_get_errmode()
         self._saved.append(old)
         lib.pyad_set_errmode(_mode_from(old, self._settings))
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         lib.pyad_set_errmode(self._saved.pop())
         return False
 
 
-def geterr():
-    """The current thread's settings, as a dict like numpy.geterr()."""
+def geterr() -> dict[str, str]:
+    """The current thread's settings, as a dict like numpy.geterr().
+
+    >>> import pyad
+    >>> with pyad.errstate(divide="raise"):
+    ...     pyad.geterr()
+    {'divide': 'raise', 'over': 'ignore', 'invalid': 'ignore', 'under': 'ignore'}
+    """
     mode = lib.pyad_get_errmode()
     return {k: ("raise" if mode & bit else "ignore") for k, bit in _BITS.items()}

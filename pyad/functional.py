@@ -1,11 +1,26 @@
 """JAX-style function transforms and checks built on Var."""
-from .errors import GradcheckError, check
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, overload
+
 from ._lib import ffi, lib
-from .var import Var, as_float
+from .errors import GradcheckError, check
+from .var import Real, Var, as_float
+
+# A function pyad can differentiate: Vars in, a Var or a real number out.
+Differentiable = Callable[..., "Var | Real"]
 
 
-def zero_grad(*vars):
-    """Set .grad = 0 on each given Var and on every node it depends on."""
+def zero_grad(*vars: Var) -> None:
+    """Set .grad = 0 on each given Var and on every node it depends on.
+
+    >>> import pyad
+    >>> a = pyad.Var(3.0); y = a * a; y.backward()
+    >>> pyad.zero_grad(y); a.grad
+    0.0
+    """
     for v in vars:
         if not isinstance(v, Var):
             raise TypeError(f"zero_grad() expects Vars, not {type(v).__name__}")
@@ -14,7 +29,8 @@ def zero_grad(*vars):
         check(lib.pyad_zero_grad(handles, len(vars)))
 
 
-def _argnums_tuple(argnums, nargs):
+# argnums: an int or an iterable of ints, checked here
+def _argnums_tuple(argnums: Any, nargs: int) -> tuple[bool, list[int]]:
     single = isinstance(argnums, int)
     nums = (argnums,) if single else tuple(argnums)
     out = []
@@ -27,19 +43,19 @@ def _argnums_tuple(argnums, nargs):
     return single, out
 
 
-def _call_on_leaves(f, args, nums):
+def _call_on_leaves(
+    f: Differentiable, args: Sequence[object], nums: Sequence[int]
+) -> tuple[float, list[float]]:
     """f(*args) with args[i] made a leaf Var for each i in nums; returns the
     value and the gradient for each entry of nums (repeats allowed)."""
     args = list(args)
-    leaf = {}
+    leaf: dict[int, Var] = {}
     for i in nums:
         if i in leaf:
             continue
         x = as_float(args[i])
         if x is None:
-            raise TypeError(
-                f"argument {i} must be a real number, not {type(args[i]).__name__}"
-            )
+            raise TypeError(f"argument {i} must be a real number, not {type(args[i]).__name__}")
         leaf[i] = args[i] = Var(x)
     out = f(*args)
     if isinstance(out, Var):
@@ -47,11 +63,21 @@ def _call_on_leaves(f, args, nums):
         return out.val, [leaf[i].grad for i in nums]
     value = as_float(out)
     if value is None:
-        raise TypeError(f"the function must return a Var or a real number, not {type(out).__name__}")
-    return value, [0.0 for _ in nums]      # output does not depend on them
+        raise TypeError(
+            f"the function must return a Var or a real number, not {type(out).__name__}"
+        )
+    return value, [0.0 for _ in nums]  # output does not depend on them
 
 
-def value_and_grad(f, argnums=0):
+@overload
+def value_and_grad(f: Differentiable, argnums: int = 0) -> Callable[..., tuple[float, float]]: ...
+@overload
+def value_and_grad(
+    f: Differentiable, argnums: Iterable[int]
+) -> Callable[..., tuple[float, tuple[float, ...]]]: ...
+def value_and_grad(
+    f: Differentiable, argnums: int | Iterable[int] = 0
+) -> Callable[..., tuple[float, float | tuple[float, ...]]]:
     """Like jax.value_and_grad: g(*args) -> (f(*args), df/dargs).
 
     Arguments and results are floats; with a tuple of argnums the gradient
@@ -61,7 +87,8 @@ def value_and_grad(f, argnums=0):
     >>> pyad.value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (12.0, (4.0, 3.0))
     """
-    def wrapped(*args):
+
+    def wrapped(*args: Real) -> tuple[float, float | tuple[float, ...]]:
         single, nums = _argnums_tuple(argnums, len(args))
         value, grads = _call_on_leaves(f, args, nums)
         return value, (grads[0] if single else tuple(grads))
@@ -70,7 +97,13 @@ def value_and_grad(f, argnums=0):
     return wrapped
 
 
-def grad(f, argnums=0):
+@overload
+def grad(f: Differentiable, argnums: int = 0) -> Callable[..., float]: ...
+@overload
+def grad(f: Differentiable, argnums: Iterable[int]) -> Callable[..., tuple[float, ...]]: ...
+def grad(
+    f: Differentiable, argnums: int | Iterable[int] = 0
+) -> Callable[..., float | tuple[float, ...]]:
     """Like jax.grad: g(*args) -> df/dargs, floats in and out.
 
     >>> import pyad
@@ -79,19 +112,21 @@ def grad(f, argnums=0):
     """
     vg = value_and_grad(f, argnums)
 
-    def wrapped(*args):
+    def wrapped(*args: Real) -> float | tuple[float, ...]:
         return vg(*args)[1]
 
     wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return wrapped
 
 
-def _value_at(f, args):
+def _value_at(f: Differentiable, args: Sequence[float]) -> float:
     out = f(*[Var(x) for x in args])
     return float(out.val if isinstance(out, Var) else out)
 
 
-def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(
+    f: Differentiable, *args: Real, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """Compare pyad's gradient of f at args with central finite differences.
 
     Returns True, or raises GradcheckError naming the worst mismatch. The
@@ -102,14 +137,14 @@ def gradcheck(f, *args, eps=1e-6, atol=1e-5, rtol=1e-3):
     >>> pyad.gradcheck(lambda x, y: pyad.sin(x) * y, 0.3, 2.0)
     True
     """
-    xs = []
+    xs: list[float] = []
     for i, x in enumerate(args):
         v = as_float(x)
         if v is None:
             raise TypeError(f"argument {i} must be a real number, not {type(x).__name__}")
         xs.append(v)
     _, analytic = _call_on_leaves(f, xs, range(len(xs)))
-    worst = None
+    worst: tuple[float, int, float, float] | None = None
     for i in range(len(xs)):
         up, down = list(xs), list(xs)
         up[i] += eps

@@ -9,17 +9,94 @@ node depends on it.
 The operators are not written here: ops.py builds them, one line per op,
 with the factories at the bottom of this file.
 """
+
+from __future__ import annotations
+
 import numbers
 import operator
 import threading
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, cast, overload
 
 import numpy as np
 
 from ._lib import ffi, lib
 from .errors import check
 
-_OP = {ffi.string(lib.pyad_op_name(i)).decode(): i for i in range(lib.pyad_op_count())}
-_new = object.__new__
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+_OP: dict[str, int] = {
+    ffi.string(lib.pyad_op_name(i)).decode(): i for i in range(lib.pyad_op_count())
+}
+_new: Callable[[type[Var]], Var] = object.__new__
+
+# ---- static types (for type checkers; no run-time role) -------------------
+
+# A real number, as the API accepts it: int, float, bool, numpy real scalars
+# and other numbers.Real (e.g. Fraction).
+Real = Union[float, numbers.Real, "np.integer[Any]", "np.floating[Any]"]
+
+
+class UnaryFunction(Protocol):
+    """exp, log, ...: a Var gives a Var, a real number gives a float."""
+
+    @overload
+    def __call__(self, x: Var, /) -> Var: ...
+    @overload
+    def __call__(self, x: Real, /) -> float: ...
+
+
+class ComparisonFunction(Protocol):
+    """lt, le, gt, ge: a Var if either operand is a Var, else a float."""
+
+    @overload
+    def __call__(self, a: Var, b: Var | Real, /) -> Var: ...
+    @overload
+    def __call__(self, a: Real, b: Var, /) -> Var: ...
+    @overload
+    def __call__(self, a: Real, b: Real, /) -> float: ...
+
+
+class WhereFunction(Protocol):
+    """where: a Var if any operand is a Var, else a float."""
+
+    @overload
+    def __call__(self, cond: Var, a: Var | Real, b: Var | Real, /) -> Var: ...
+    @overload
+    def __call__(self, cond: Real, a: Var, b: Var | Real, /) -> Var: ...
+    @overload
+    def __call__(self, cond: Real, a: Real, b: Var, /) -> Var: ...
+    @overload
+    def __call__(self, cond: Real, a: Real, b: Real, /) -> float: ...
+
+
+class _Operator(Protocol):
+    # A binary operator method of Var (bound): with a numpy array, an object
+    # array of Vars.
+    @overload
+    def __call__(self, other: Var | Real, /) -> Var: ...
+    @overload
+    def __call__(self, other: npt.NDArray[Any], /) -> npt.NDArray[np.object_]: ...
+
+
+class _Reflected(Protocol):
+    # A reflected operator method of Var (bound): `other <op> self`.
+    def __call__(self, other: Real, /) -> Var: ...
+
+
+class _Power(Protocol):
+    # Var.__pow__ (bound); pow(v, k, mod) with a modulus raises TypeError.
+    @overload
+    def __call__(self, other: Var | Real, mod: None = None, /) -> Var: ...
+    @overload
+    def __call__(self, other: npt.NDArray[Any], mod: None = None, /) -> npt.NDArray[np.object_]: ...
+
+
+class _Method(Protocol):
+    # -v, abs(v), v.exp(), ...: a new Var.
+    def __call__(self) -> Var: ...
+
 
 # Handles of dead Vars, released to C in batches: one cffi call per
 # RELEASE_BATCH deaths instead of one per death (a call costs ~100 ns).
@@ -27,26 +104,26 @@ RELEASE_BATCH = 256
 
 # Called as guard_hook(kind, var, other, result) when a Var's value decides
 # Python control flow (kind: lt le gt ge bool float); None when not tracing.
-guard_hook = None
-_dead = []
+guard_hook: Callable[[str, Var, object, object], None] | None = None
+_dead: list[int] = []
 _dead_lock = threading.Lock()
 
 
-def release_dead():
+def release_dead() -> None:
     """Release the handles of Vars that have died (see Var.__del__)."""
-    if not _dead_lock.acquire(False):   # another flush is running
+    if not _dead_lock.acquire(False):  # another flush is running
         return
     try:
         n = len(_dead)
         if n:
             handles = _dead[:n]
-            del _dead[:n]               # appends made meanwhile stay queued
+            del _dead[:n]  # appends made meanwhile stay queued
             lib.pyad_release_many(ffi.new("int64_t[]", handles), n)
     finally:
         _dead_lock.release()
 
 
-def as_float(x):
+def as_float(x: Any) -> float | None:  # Any: `t is float` does not narrow x
     """x as a float if it is a real number (int, float, numpy real scalar),
     else None. bool counts as int, as in Python; complex does not."""
     t = type(x)
@@ -57,13 +134,11 @@ def as_float(x):
     return None
 
 
-def _type_error(fn, x):
-    return TypeError(
-        f"{fn}() expects a Var or a real number, not {type(x).__name__}"
-    )
+def _type_error(fn: str, x: object) -> TypeError:
+    return TypeError(f"{fn}() expects a Var or a real number, not {type(x).__name__}")
 
 
-def _fmt(x):
+def _fmt(x: Any) -> str:  # a Var or a real number
     return repr(lib.pyad_value(x._h) if isinstance(x, Var) else float(x))
 
 
@@ -75,9 +150,40 @@ class Var:
     """
 
     __slots__ = ("_h",)
+    _h: int  # the handle of the node
 
-    def __init__(self, value):
-        if hasattr(self, "_h"):     # re-initialising would leak the node
+    if TYPE_CHECKING:
+        # Made by ops.py with the factories at the bottom of this file and
+        # set on the class there; declared here for type checkers.
+        __add__: _Operator
+        __radd__: _Reflected
+        __sub__: _Operator
+        __rsub__: _Reflected
+        __mul__: _Operator
+        __rmul__: _Reflected
+        __truediv__: _Operator
+        __rtruediv__: _Reflected
+        __pow__: _Power
+        __rpow__: _Reflected
+        __neg__: _Method
+        __abs__: _Method
+        neg: _Method  # the same functions as methods
+        abs: _Method
+        exp: _Method
+        log: _Method
+        sin: _Method
+        cos: _Method
+        tanh: _Method
+        sigmoid: _Method
+        relu: _Method
+        sqrt: _Method
+        log1p: _Method
+        expm1: _Method
+        softplus: _Method
+        __array_ufunc__: Callable[..., Any]
+
+    def __init__(self, value: Real) -> None:
+        if hasattr(self, "_h"):  # re-initialising would leak the node
             raise TypeError("Var.__init__ called on an existing Var")
         x = as_float(value)
         if x is None:
@@ -89,130 +195,160 @@ class Var:
             raise TypeError(f"Var() expects a real number, not {type(value).__name__}")
         self._h = check(lib.pyad_leaf(x))
 
-    def __del__(self, _append=_dead.append, _dead=_dead):
+    def __del__(
+        self, _append: Callable[[int], None] = _dead.append, _dead: list[int] = _dead
+    ) -> None:
         try:
             _append(self._h)
-        except AttributeError:      # __init__ failed before the node existed
+        except AttributeError:  # __init__ failed before the node existed
             return
         if len(_dead) >= RELEASE_BATCH:
             try:
                 release_dead()
-            except TypeError:       # interpreter shutdown: globals are gone
+            except TypeError:  # interpreter shutdown: globals are gone
                 pass
 
     # ---- state --------------------------------------------------------
     @property
-    def val(self):
-        """The value, a float. Assignable on leaves only."""
+    def val(self) -> float:
+        """The value, a float. Assignable on leaves only.
+
+        >>> a = Var(2.0); a.val += 1; (a * a).val
+        9.0
+        """
         r = lib.pyad_value(self._h)
-        if guard_hook is not None:      # reading it while tracing pins it
+        if guard_hook is not None:  # reading it while tracing pins it
             guard_hook("float", self, None, r)
         return r
 
     @val.setter
-    def val(self, value):
+    def val(self, value: Real) -> None:
         x = as_float(value)
         if x is None:
             raise TypeError(f".val must be a real number, not {type(value).__name__}")
         check(lib.pyad_set_value(self._h, x))
 
     @property
-    def grad(self):
-        """The accumulated gradient, a float. Assignable (p.grad = 0)."""
+    def grad(self) -> float:
+        """The accumulated gradient, a float. Assignable (p.grad = 0).
+
+        >>> a = Var(3.0); (a * a).backward(); a.grad
+        6.0
+        >>> a.grad = 0; a.grad
+        0.0
+        """
         return lib.pyad_grad(self._h)
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: Real) -> None:
         x = as_float(value)
         if x is None:
             raise TypeError(f".grad must be a real number, not {type(value).__name__}")
         check(lib.pyad_set_grad(self._h, x))
 
     @property
-    def is_leaf(self):
-        """True for a Var made by Var(x), False for the result of an op."""
+    def is_leaf(self) -> bool:
+        """True for a Var made by Var(x), False for the result of an op.
+
+        >>> a = Var(1.0); a.is_leaf, (a + 1).is_leaf
+        (True, False)
+        """
         return bool(check(lib.pyad_is_leaf(self._h)))
 
-    def backward(self, seed=1.0):
+    def backward(self, seed: Real = 1.0) -> None:
         """Add seed * d(self)/d(node) to .grad of self and of every node it
-        depends on. Calls accumulate, as in PyTorch."""
+        depends on. Calls accumulate, as in PyTorch.
+
+        >>> a = Var(3.0); y = a * a
+        >>> y.backward(); a.grad
+        6.0
+        >>> y.backward(0.5); a.grad
+        9.0
+        """
         s = as_float(seed)
         if s is None:
             raise TypeError(f"seed must be a real number, not {type(seed).__name__}")
         check(lib.pyad_backward(self._h, s))
 
-    def zero_grad(self):
-        """Set .grad to 0 on self and on every node self depends on."""
+    def zero_grad(self) -> None:
+        """Set .grad to 0 on self and on every node self depends on.
+
+        >>> a = Var(3.0); y = a * a; y.backward()
+        >>> y.zero_grad(); a.grad, y.grad
+        (0.0, 0.0)
+        """
         check(lib.pyad_zero_grad(ffi.new("int64_t[1]", [self._h]), 1))
 
-    def detach(self):
-        """A new leaf with the same value, cut off from the graph."""
+    def detach(self) -> Var:
+        """A new leaf with the same value, cut off from the graph.
+
+        >>> a = Var(3.0); d = (a * a).detach(); d.val, d.is_leaf
+        (9.0, True)
+        """
         return Var(self.val)
 
     # ---- conversions and comparisons -----------------------------------
     # Each of these turns a value into Python control flow. While a function
     # is traced for replay, guard_hook (set by the tracer) sees the outcome.
-    def __float__(self):
+    def __float__(self) -> float:
         r = lib.pyad_value(self._h)
         if guard_hook is not None:
             guard_hook("float", self, None, r)
         return r
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         r = lib.pyad_value(self._h) != 0.0
         if guard_hook is not None:
             guard_hook("bool", self, None, r)
         return r
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Var(val={lib.pyad_value(self._h)!r}, grad={self.grad!r})"
 
-    def _compare(self, kind, other, test):
+    def _compare(self, kind: str, other: object, test: Callable[[float, float], bool]) -> bool:
         o = lib.pyad_value(other._h) if isinstance(other, Var) else as_float(other)
         if o is None:
-            return NotImplemented
+            return NotImplemented  # type: ignore[no-any-return]  # for the operators
         r = test(lib.pyad_value(self._h), o)
         if guard_hook is not None:
             guard_hook(kind, self, other, r)
         return r
 
-    def __lt__(self, other):
+    def __lt__(self, other: Var | Real) -> bool:
         return self._compare("lt", other, operator.lt)
 
-    def __le__(self, other):
+    def __le__(self, other: Var | Real) -> bool:
         return self._compare("le", other, operator.le)
 
-    def __gt__(self, other):
+    def __gt__(self, other: Var | Real) -> bool:
         return self._compare("gt", other, operator.gt)
 
-    def __ge__(self, other):
+    def __ge__(self, other: Var | Real) -> bool:
         return self._compare("ge", other, operator.ge)
 
     # == and hash stay identity-based (object's), so Vars are dict keys.
 
-    def __pos__(self):
+    def __pos__(self) -> Var:
         return self
 
     # ---- copying: a Var is a handle, so a naive copy would double-free ---
-    def __copy__(self):
+    def __copy__(self) -> Var:
         return self
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: object) -> Var:
         if not self.is_leaf:
             raise TypeError("only leaf Vars can be deep-copied; use v.detach()")
         v = Var(self.val)
         v.grad = self.grad
         return v
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[float, float], Var], tuple[float, float]]:
         if not self.is_leaf:
-            raise TypeError(
-                "only leaf Vars can be pickled; pickle float(v), or use v.detach()"
-            )
+            raise TypeError("only leaf Vars can be pickled; pickle float(v), or use v.detach()")
         return (_leaf_from_state, (self.val, self.grad))
 
 
-def _leaf_from_state(val, grad):
+def _leaf_from_state(val: float, grad: float) -> Var:
     v = Var(val)
     v.grad = grad
     return v
@@ -220,13 +356,14 @@ def _leaf_from_state(val, grad):
 
 # ---- op factories: ops.py uses these, one line per op -------------------
 
-def _fail(status, name, *operands):
+
+def _fail(status: int, name: str, *operands: Var | float) -> None:
     check(status, f"{name}({', '.join(_fmt(x) for x in operands)})")
 
 
-def eval_numbers(op, name, *xs):
+def eval_numbers(op: int, name: str, *xs: object) -> float:
     """Apply op to plain numbers in C (same code as recording): a float."""
-    vals = []
+    vals: list[float] = []
     for x in xs:
         f = as_float(x)
         if f is None:
@@ -236,14 +373,20 @@ def eval_numbers(op, name, *xs):
     st = lib.pyad_eval(op, ffi.new("double[]", vals), len(vals), out)
     if st < 0:
         _fail(st, name, *vals)
-    return out[0]
+    r: float = out[0]
+    return r
 
 
-_PY_OPERATOR = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-                "div": operator.truediv, "pow": operator.pow}
+_PY_OPERATOR: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+}
 
 
-def object_array(x):
+def object_array(x: object) -> npt.NDArray[np.object_]:
     """x as a numpy object array (0-d for a scalar), for object loops."""
     if isinstance(x, np.ndarray):
         return x.astype(object)
@@ -255,11 +398,24 @@ def object_array(x):
 # Operands that can never take part in arithmetic: refused with a TypeError
 # naming them, rather than NotImplemented (which would let str or list
 # answer with a message about Var).
-NEVER_OPERANDS = (str, bytes, bytearray, complex, list, tuple, dict, set,
-                   frozenset, type(None), np.complexfloating, np.str_, np.bytes_)
+NEVER_OPERANDS = (
+    str,
+    bytes,
+    bytearray,
+    complex,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    type(None),
+    np.complexfloating,
+    np.str_,
+    np.bytes_,
+)
 
 
-def elementwise(name, left, right):
+def elementwise(name: str, left: object, right: object) -> Any:
     """left <op> right when one side is not a Var or a real number: with a
     numpy array, an object array of Vars computed by numpy's object loops;
     with a value that is never an operand, TypeError; else NotImplemented,
@@ -269,17 +425,23 @@ def elementwise(name, left, right):
         return _PY_OPERATOR[name](object_array(left), object_array(right))
     if isinstance(other, NEVER_OPERANDS) or isinstance(other, np.ndarray):
         raise TypeError(
-            f"unsupported operand type for {name}: {type(left).__name__} "
-            f"and {type(right).__name__}"
+            f"unsupported operand type for {name}: {type(left).__name__} and {type(right).__name__}"
         )
     return NotImplemented
 
 
-def binary(name):
+def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(forward, reflected) methods for the binary op `name`."""
     op = _OP[name]
 
-    def forward(a, b, _op=op, _vv=lib.pyad_binary, _vc=lib.pyad_binary_vc):
+    # b is Any: `type(b) is ...` tests, kept for speed, do not narrow it.
+    def forward(
+        a: Var,
+        b: Any,
+        _op: int = op,
+        _vv: Callable[[int, int, int], int] = lib.pyad_binary,
+        _vc: Callable[[int, int, float], int] = lib.pyad_binary_vc,
+    ) -> Any:
         tb = type(b)
         if tb is Var:
             h = _vv(_op, a._h, b._h)
@@ -299,7 +461,9 @@ def binary(name):
         v._h = h
         return v
 
-    def reflected(a, b, _op=op, _cv=lib.pyad_binary_cv):
+    def reflected(
+        a: Var, b: Any, _op: int = op, _cv: Callable[[int, float, int], int] = lib.pyad_binary_cv
+    ) -> Any:
         # b <op> a, where b is not a Var
         if type(b) is not float:
             f = as_float(b)
@@ -316,11 +480,13 @@ def binary(name):
     return forward, reflected
 
 
-def unary(name):
+def unary(name: str) -> UnaryFunction:
     """The function for the unary op `name`: Var -> Var, number -> float."""
     op = _OP[name]
 
-    def function(x, _op=op, _un=lib.pyad_unary):
+    def function(
+        x: object, _op: int = op, _un: Callable[[int, int], int] = lib.pyad_unary
+    ) -> Var | float:
         if type(x) is Var or isinstance(x, Var):
             h = _un(_op, x._h)
             if h < 0:
@@ -337,16 +503,16 @@ def unary(name):
         f"of Vars work with the matching numpy function."
     )
     setattr(Var, name, function)
-    return function
+    return cast("UnaryFunction", function)  # Var -> Var, number -> float
 
 
-def _record_nary(op, name, items):
+def _record_nary(op: int, name: str, items: Sequence[object]) -> Var | float:
     """Record op over items (Vars and real numbers, at least one Var) as one
     node; a float if there is no Var (evaluated by the same C code)."""
     handles = [x._h for x in items if type(x) is Var]
     constants = ffi.NULL
     if len(handles) != len(items):
-        handles, consts = [], []
+        handles, consts = [], []  # (Var handle or -1, constant or 0.0) each
         for x in items:
             if isinstance(x, Var):
                 handles.append(x._h)
@@ -370,13 +536,13 @@ def _record_nary(op, name, items):
     return v
 
 
-def function(name):
+def function(name: str) -> Callable[..., Any]:
     """The function for the op `name` taking a fixed number of operands,
     each a Var or a number: a Var if any operand is a Var, else a float."""
     op = _OP[name]
     arity = lib.pyad_op_arity(op)
 
-    def f(*operands):
+    def f(*operands: object) -> Var | float:
         if len(operands) != arity:
             raise TypeError(f"{name}() takes {arity} operands, got {len(operands)}")
         return _record_nary(op, name, operands)
@@ -385,9 +551,21 @@ def function(name):
     return f
 
 
-def nary_sum(iterable, _op=_OP["sum"]):
+@overload
+def nary_sum(iterable: Iterable[Real], _op: int = ...) -> float: ...
+@overload
+def nary_sum(iterable: Iterable[Var | Real], _op: int = ...) -> Var | float: ...
+def nary_sum(iterable: Iterable[object], _op: int = _OP["sum"]) -> Var | float:
     """pyad.sum: Vars and numbers summed as one n-ary node (a float if there
-    is no Var), in the order given."""
+    is no Var), in the order given.
+
+    >>> import pyad
+    >>> a, b = pyad.Var(1.0), pyad.Var(2.0)
+    >>> y = pyad.sum([a, b, a * b, 0.5]); y.backward(); y.val, a.grad, b.grad
+    (5.5, 3.0, 2.0)
+    >>> pyad.sum([1, 2.5]), pyad.sum([])
+    (3.5, 0.0)
+    """
     items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
     if not items:
         return 0.0

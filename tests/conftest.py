@@ -4,13 +4,14 @@ Every test starts and ends with the default error mode and with the
 allocation-failure switch off, so a test that fails half-way cannot poison
 the ones after it.
 """
+
 import gc
 import os
 import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))   # for `import support`
+sys.path.insert(0, os.path.dirname(__file__))  # for `import support`
 
 from pyad._lib import lib  # noqa: E402
 

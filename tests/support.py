@@ -1,5 +1,6 @@
 """Shared helpers for the pyad test suite: graph-state snapshots, float
 comparisons in ulps, and an mpmath oracle for every unary op."""
+
 import gc
 import math
 
@@ -49,6 +50,7 @@ def rel_close(got, want, rel, abs_tol=0.0):
 # Each entry maps an mpf x (exact copy of a float) to (f(x), f'(x)), both
 # mpf, evaluated with MP_DPS digits. The formulas are the textbook ones,
 # written independently of pyad's C code.
+
 
 def _mp_sigmoid(x):
     if x >= 0:

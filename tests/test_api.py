@@ -1,4 +1,5 @@
 """The Python API of Var, the numpy integration and the functional layer."""
+
 import math
 from fractions import Fraction
 
@@ -8,11 +9,13 @@ import pytest
 import pyad
 from pyad import Var
 
-
 # ---- Var state ------------------------------------------------------------
 
-@pytest.mark.parametrize("x", [2, 2.5, True, np.float64(2.5), np.float32(0.5),
-                               np.int64(-7), np.uint16(9), Fraction(1, 4)])
+
+@pytest.mark.parametrize(
+    "x",
+    [2, 2.5, True, np.float64(2.5), np.float32(0.5), np.int64(-7), np.uint16(9), Fraction(1, 4)],
+)
 def test_leaf_from_real_numbers(x):
     v = Var(x)
     assert type(v.val) is float and v.val == float(x)
@@ -22,7 +25,7 @@ def test_leaf_from_real_numbers(x):
 
 def test_interior_nodes_are_not_leaves():
     a = Var(1.0)
-    for y in (a + 1, a * a, -a, abs(a), pyad.exp(a), pyad.sum([a, a]), 2 ** a):
+    for y in (a + 1, a * a, -a, abs(a), pyad.exp(a), pyad.sum([a, a]), 2**a):
         assert y.is_leaf is False
     assert (+a).is_leaf is True
 
@@ -33,9 +36,9 @@ def test_val_assignment_on_leaves():
     assert a.val == 3.0 and type(a.val) is float
     a.val = np.float32(0.5)
     assert a.val == 0.5
-    y = a * a          # new ops use the new value
+    y = a * a  # new ops use the new value
     assert y.val == 0.25
-    a.val = 10.0       # ...and recorded nodes keep theirs
+    a.val = 10.0  # ...and recorded nodes keep theirs
     assert y.val == 0.25
 
 
@@ -97,13 +100,13 @@ def test_zero_grad_method_and_function():
     y.backward()
     z.backward()
     assert (a.grad, b.grad, c.grad) == (2.0, 4.0, 2.0)
-    y.zero_grad()                  # y, a, b -- not c, not z
+    y.zero_grad()  # y, a, b -- not c, not z
     assert (a.grad, b.grad, c.grad, y.grad, z.grad) == (0.0, 0.0, 2.0, 0.0, 1.0)
     y.backward()
     z.backward()
     pyad.zero_grad(y, z)
     assert (a.grad, b.grad, c.grad, y.grad, z.grad) == (0.0,) * 5
-    pyad.zero_grad()               # nothing to do
+    pyad.zero_grad()  # nothing to do
     with pytest.raises(TypeError):
         pyad.zero_grad(a, 1.0)
 
@@ -115,10 +118,11 @@ def test_detach():
     assert d is not y and d.is_leaf and d.val == 4.0 and d.grad == 0.0
     z = d * a
     z.backward()
-    assert a.grad == 4.0 and d.grad == 2.0   # nothing flows through d into a
+    assert a.grad == 4.0 and d.grad == 2.0  # nothing flows through d into a
 
 
 # ---- conversions, comparisons, identity ------------------------------------
+
 
 def test_float_and_repr():
     a = Var(0.5)
@@ -127,7 +131,7 @@ def test_float_and_repr():
     assert repr(a) == "Var(val=0.5, grad=1.0)"
     assert repr(Var(-math.inf)) == "Var(val=-inf, grad=0.0)"
     assert repr(Var(1e-300) * 1) == "Var(val=1e-300, grad=0.0)"
-    assert math.exp(Var(0.0)) == 1.0          # via __float__
+    assert math.exp(Var(0.0)) == 1.0  # via __float__
     assert bool(Var(0.5)) is True and bool(Var(0.0)) is False
     assert bool(Var(-0.0)) is False and bool(Var(math.nan)) is True
 
@@ -135,10 +139,18 @@ def test_float_and_repr():
 def test_comparisons_return_bool():
     a, b = Var(1.0), Var(2.0)
     cases = [
-        (a < b, True), (a <= b, True), (a > b, False), (a >= b, False),
-        (a < 1.5, True), (a >= 1, True), (1.5 < a, False), (0 <= a, True),
-        (a <= a, True), (a < a, False),
-        (a < np.float64(1.5), True), (a > np.int64(0), True),
+        (a < b, True),
+        (a <= b, True),
+        (a > b, False),
+        (a >= b, False),
+        (a < 1.5, True),
+        (a >= 1, True),
+        (1.5 < a, False),
+        (0 <= a, True),
+        (a <= a, True),
+        (a < a, False),
+        (a < np.float64(1.5), True),
+        (a > np.int64(0), True),
     ]
     for i, (got, want) in enumerate(cases):
         assert type(got) is bool, (i, type(got))
@@ -148,8 +160,10 @@ def test_comparisons_return_bool():
 def test_comparisons_with_numpy_scalar_on_the_left_return_bool():
     a = Var(1.0)
     cases = [
-        (np.float64(1.5) < a, False), (np.float64(0.5) <= a, True),
-        (np.int64(2) > a, True), (np.float32(0.5) >= a, False),
+        (np.float64(1.5) < a, False),
+        (np.float64(0.5) <= a, True),
+        (np.int64(2) > a, True),
+        (np.float32(0.5) >= a, False),
     ]
     for i, (got, want) in enumerate(cases):
         assert bool(got) is want, i
@@ -175,23 +189,37 @@ def test_equality_and_hash_are_identity():
 
 # ---- numpy ----------------------------------------------------------------
 
+
 def test_numpy_ufunc_on_single_var_gives_var():
     v = Var(0.5)
-    for uf, fn in [(np.exp, pyad.exp), (np.log, pyad.log), (np.sin, pyad.sin),
-                   (np.cos, pyad.cos), (np.tanh, pyad.tanh), (np.sqrt, pyad.sqrt),
-                   (np.log1p, pyad.log1p), (np.expm1, pyad.expm1)]:
+    for uf, fn in [
+        (np.exp, pyad.exp),
+        (np.log, pyad.log),
+        (np.sin, pyad.sin),
+        (np.cos, pyad.cos),
+        (np.tanh, pyad.tanh),
+        (np.sqrt, pyad.sqrt),
+        (np.log1p, pyad.log1p),
+        (np.expm1, pyad.expm1),
+    ]:
         out = uf(v)
         assert type(out) is Var, uf
         assert out.val == fn(0.5)
 
 
-
 def test_numpy_object_arrays_of_vars():
     xs = [Var(x) for x in (0.1, 0.5, 2.0)]
     arr = np.array(xs, dtype=object)
-    for uf, name in [(np.exp, "exp"), (np.sin, "sin"), (np.cos, "cos"),
-                     (np.tanh, "tanh"), (np.sqrt, "sqrt"), (np.log, "log"),
-                     (np.log1p, "log1p"), (np.expm1, "expm1")]:
+    for uf, name in [
+        (np.exp, "exp"),
+        (np.sin, "sin"),
+        (np.cos, "cos"),
+        (np.tanh, "tanh"),
+        (np.sqrt, "sqrt"),
+        (np.log, "log"),
+        (np.log1p, "log1p"),
+        (np.expm1, "expm1"),
+    ]:
         out = uf(arr)
         assert out.dtype == object and out.shape == (3,)
         assert all(type(o) is Var for o in out)
@@ -206,10 +234,12 @@ def test_numpy_object_arrays_of_vars():
 
 def test_numpy_arrays_with_vars_are_elementwise():
     v = Var(2.0)
-    for out, want in ((v * np.array([1.0, 3.0]), [2.0, 6.0]),
-                      (np.array([1.0, 3.0]) * v, [2.0, 6.0]),
-                      (np.array([1, 4]) - v, [-1.0, 2.0]),
-                      (v ** np.array([2.0, 3.0]), [4.0, 8.0])):
+    for out, want in (
+        (v * np.array([1.0, 3.0]), [2.0, 6.0]),
+        (np.array([1.0, 3.0]) * v, [2.0, 6.0]),
+        (np.array([1, 4]) - v, [-1.0, 2.0]),
+        (v ** np.array([2.0, 3.0]), [4.0, 8.0]),
+    ):
         assert out.dtype == object and all(type(o) is Var for o in out)
         assert [o.val for o in out] == want
     pyad.sum(np.array([1.0, 3.0]) * v).backward()
@@ -224,16 +254,17 @@ def test_np_array_of_vars_infers_object_dtype():
 
 # ---- grad / value_and_grad -------------------------------------------------
 
+
 def test_grad_single_argnum():
-    g = pyad.grad(lambda x: x ** 3)
+    g = pyad.grad(lambda x: x**3)
     out = g(2.0)
     assert out == 12.0 and type(out) is float
-    assert pyad.grad(lambda x: x ** 3)(2) == 12.0
+    assert pyad.grad(lambda x: x**3)(2) == 12.0
     assert pyad.grad(lambda x, y: x * y, argnums=1)(3.0, 4.0) == 3.0
 
 
 def test_grad_tuple_argnums():
-    f = lambda x, y, z: x * y + pyad.sin(z)   # noqa: E731
+    f = lambda x, y, z: x * y + pyad.sin(z)  # noqa: E731
     out = pyad.grad(f, argnums=(0, 2))(3.0, 4.0, 0.0)
     assert out == (4.0, 1.0) and type(out) is tuple
     assert pyad.grad(f, argnums=(2, 0, 1))(3.0, 4.0, 0.0) == (1.0, 4.0, 3.0)
@@ -242,7 +273,7 @@ def test_grad_tuple_argnums():
 
 
 def test_grad_negative_argnums():
-    f = lambda x, y: x * x * y   # noqa: E731
+    f = lambda x, y: x * x * y  # noqa: E731
     assert pyad.grad(f, argnums=-1)(3.0, 4.0) == 9.0
     assert pyad.grad(f, argnums=-2)(3.0, 4.0) == 24.0
     assert pyad.grad(f, argnums=(-1, 0))(3.0, 4.0) == (9.0, 24.0)
@@ -250,11 +281,11 @@ def test_grad_negative_argnums():
 
 def test_grad_repeated_argnum_gives_the_same_gradient_twice():
     """argnums=(0, -2) names argument 0 twice: each entry is df/dx."""
-    f = lambda x, y: x * y   # noqa: E731
+    f = lambda x, y: x * y  # noqa: E731
     try:
         out = pyad.grad(f, argnums=(0, -2))(3.0, 4.0)
     except ValueError:
-        return                      # refusing duplicates clearly is fine too
+        return  # refusing duplicates clearly is fine too
     assert out == (4.0, 4.0)
 
 
@@ -293,7 +324,7 @@ def test_grad_of_identity_and_of_constant_var():
 
 
 def test_grad_argument_errors():
-    f = lambda x, y: x * y   # noqa: E731
+    f = lambda x, y: x * y  # noqa: E731
     with pytest.raises(ValueError):
         pyad.grad(f, argnums=2)(1.0, 2.0)
     with pytest.raises(ValueError):
@@ -312,23 +343,24 @@ def test_grad_argument_errors():
 
 # ---- gradcheck --------------------------------------------------------------
 
+
 def test_gradcheck_accepts_right_gradients():
     assert pyad.gradcheck(lambda x, y: pyad.sin(x) * y, 0.3, 2.0) is True
     assert pyad.gradcheck(lambda x: pyad.softplus(x) / (1 + x * x), -1.2) is True
     assert pyad.gradcheck(lambda x: pyad.relu(x), 0.5) is True
-    assert pyad.gradcheck(lambda a, k: a ** k, 1.7, 2.3) is True
+    assert pyad.gradcheck(lambda a, k: a**k, 1.7, 2.3) is True
     assert pyad.gradcheck(lambda x: 3.0, 1.0) is True
 
 
 def test_gradcheck_rejects_wrong_gradients():
     with pytest.raises(pyad.GradcheckError):
-        pyad.gradcheck(lambda x: pyad.relu(x), 0.0)      # kink: 0 vs 0.5
+        pyad.gradcheck(lambda x: pyad.relu(x), 0.0)  # kink: 0 vs 0.5
     with pytest.raises(pyad.GradcheckError) as info:
         pyad.gradcheck(lambda x, y: x * x.detach() + y, 3.0, 1.0)  # 3 vs 6
     assert "argument 0" in str(info.value)
     with pytest.raises(RuntimeError):
         pyad.gradcheck(lambda x: x * float(x), 2.0)
-    with pytest.raises(pyad.GradcheckError):                 # nan gradient
+    with pytest.raises(pyad.GradcheckError):  # nan gradient
         pyad.gradcheck(lambda x: pyad.sqrt(x), 0.0)
     assert issubclass(pyad.GradcheckError, pyad.PyadError)
 
@@ -344,6 +376,11 @@ def test_exception_hierarchy():
     assert issubclass(pyad.NotALeafError, AttributeError)
     assert issubclass(pyad.GradcheckError, RuntimeError)
     assert issubclass(pyad.InvalidHandleError, ValueError)
-    for e in (pyad.PyadMemoryError, pyad.PyadFloatingPointError,
-              pyad.NotALeafError, pyad.GradcheckError, pyad.InvalidHandleError):
+    for e in (
+        pyad.PyadMemoryError,
+        pyad.PyadFloatingPointError,
+        pyad.NotALeafError,
+        pyad.GradcheckError,
+        pyad.InvalidHandleError,
+    ):
         assert issubclass(e, pyad.PyadError)

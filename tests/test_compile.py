@@ -1,5 +1,7 @@
 """pyad.compile / pyad.Function: replay in C equals eager evaluation."""
+
 import math
+import operator
 import os
 import pickle
 import random
@@ -22,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # ---- helpers -----------------------------------------------------------------
 
+
 def eager(fn, xs):
     """(values, Jacobian) by eager recording + backward, one row per output."""
     leaves = [Var(x) for x in xs]
@@ -38,7 +41,9 @@ def eager(fn, xs):
             jac.append([v.grad for v in leaves])
         else:
             jac.append([0.0] * len(xs))
-    return np.array(vals, dtype=np.float64), np.array(jac, dtype=np.float64).reshape(len(outs), len(xs))
+    return np.array(vals, dtype=np.float64), np.array(jac, dtype=np.float64).reshape(
+        len(outs), len(xs)
+    )
 
 
 def bits_equal(a, b):
@@ -61,6 +66,7 @@ def branchy(x):
 
 # ---- basics -------------------------------------------------------------------
 
+
 def test_value_grad_and_types():
     f = pyad.compile(lambda x, y: x * pyad.sin(y) + 1)
     assert f(2.0, 0.0) == 1.0
@@ -72,7 +78,10 @@ def test_value_grad_and_types():
     assert_bits(g2, ej[0])
     assert_bits(g, ej[0])
     # ints and numpy scalars are accepted as numbers
-    assert_bits(f(2, np.float32(0.5)), eager(lambda x, y: x * pyad.sin(y) + 1, [2.0, float(np.float32(0.5))])[0][0])
+    assert_bits(
+        f(2, np.float32(0.5)),
+        eager(lambda x, y: x * pyad.sin(y) + 1, [2.0, float(np.float32(0.5))])[0][0],
+    )
 
 
 def test_tuple_outputs_and_jacobian():
@@ -123,15 +132,28 @@ def test_constants_are_baked_in_and_data_as_arguments():
     f = pyad.compile(lambda a: a * data[0] + data[1])
     assert f(1.0) == 3.0
     data[0] = 10.0
-    assert f(1.0) == 3.0          # traced constant, as documented
+    assert f(1.0) == 3.0  # traced constant, as documented
     g = pyad.compile(lambda a, d0, d1: a * d0 + d1)
     assert g(1.0, 10.0, 2.0) == 12.0
 
 
 # ---- random DAGs: replay == eager, bit for bit ---------------------------------
 
-UNARY = ["neg", "abs", "exp", "log", "sin", "cos", "tanh", "sigmoid", "relu",
-         "sqrt", "log1p", "expm1", "softplus"]
+UNARY = [
+    "neg",
+    "abs",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sqrt",
+    "log1p",
+    "expm1",
+    "softplus",
+]
 BINARY = ["add", "sub", "mul", "div", "pow"]
 CMP = ["lt", "le", "gt", "ge"]
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, 1e300, math.inf, -math.inf, math.nan]
@@ -146,8 +168,11 @@ def programs(draw):
     n = n_in
     for _ in range(draw(st.integers(1, 14))):
         idx = st.integers(0, n - 1)
-        kind = draw(st.sampled_from(["un", "bin", "bin", "binc", "cbin", "sum",
-                                     "where", "cmp", "if", "bool", "max"]))
+        kind = draw(
+            st.sampled_from(
+                ["un", "bin", "bin", "binc", "cbin", "sum", "where", "cmp", "if", "bool", "max"]
+            )
+        )
         if kind == "un":
             steps.append((kind, draw(st.sampled_from(UNARY)), draw(idx)))
         elif kind == "bin":
@@ -159,7 +184,9 @@ def programs(draw):
         elif kind == "where":
             steps.append((kind, draw(idx), draw(idx), draw(st.one_of(idx, values))))
         elif kind == "cmp":
-            steps.append((kind, draw(st.sampled_from(CMP)), draw(idx), draw(st.one_of(idx, values))))
+            steps.append(
+                (kind, draw(st.sampled_from(CMP)), draw(idx), draw(st.one_of(idx, values)))
+            )
         elif kind == "if":
             steps.append((kind, draw(idx), draw(st.one_of(idx, values)), draw(idx), draw(idx)))
         elif kind == "bool":
@@ -183,14 +210,22 @@ def make_fn(prog):
         for s in steps:
             k = s[0]
             if k == "un":
-                y = getattr(pyad, s[1])(nodes[s[2]]) if s[1] not in ("neg", "abs") else \
-                    (-nodes[s[2]] if s[1] == "neg" else abs(nodes[s[2]]))
+                y = (
+                    getattr(pyad, s[1])(nodes[s[2]])
+                    if s[1] not in ("neg", "abs")
+                    else (-nodes[s[2]] if s[1] == "neg" else abs(nodes[s[2]]))
+                )
             elif k in ("bin", "binc", "cbin"):
                 a, b = nodes[s[2]], arg(s[3]) if k != "bin" else nodes[s[3]]
                 if k == "cbin":
                     a, b = b, a
-                y = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
-                     "div": lambda: a / b, "pow": lambda: a ** b}[s[1]]()
+                y = {
+                    "add": operator.add,
+                    "sub": operator.sub,
+                    "mul": operator.mul,
+                    "div": operator.truediv,
+                    "pow": operator.pow,
+                }[s[1]](a, b)
             elif k == "sum":
                 y = pyad.sum([arg(a) for a in s[1]])
             elif k == "where":
@@ -211,8 +246,11 @@ def make_fn(prog):
     return fn
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(prog=programs(), data=st.data())
 def test_random_dags_bit_identical(prog, data):
     n_in = prog[0]
@@ -225,7 +263,7 @@ def test_random_dags_bit_identical(prog, data):
         assert_bits(v, ev, f"values at {p}")
         assert_bits(j, ej, f"jacobian at {p}")
     cols = [np.array([p[i] for p in points], dtype=np.float64) for i in range(n_in)]
-    g = pyad.compile(fn)          # fresh: the batch does its own tracing
+    g = pyad.compile(fn)  # fresh: the batch does its own tracing
     V, J = g.value_and_jacobian(*cols)
     for k, (ev, ej) in enumerate(ref):
         assert_bits(V[k], ev, f"batch values at {points[k]}")
@@ -237,18 +275,19 @@ def test_random_dags_bit_identical(prog, data):
 
 # ---- guards ---------------------------------------------------------------------
 
+
 def test_guard_retrace_scalar_both_sides():
     f = pyad.compile(branchy)
     for x in [3.0, -2.0, 0.0, -0.0, 5.0, -7.5, math.nan, math.inf]:
         ev, ej = eager(branchy, [x])
         assert_bits(f(x), ev[0], f"at {x}")
         assert_bits(f.grad(x), ej[0], f"grad at {x}")
-    assert f.traces == 2          # one per outcome pattern, reused after
+    assert f.traces == 2  # one per outcome pattern, reused after
 
 
 def test_guard_retrace_batch():
     f = pyad.compile(branchy)
-    f(1.0)                        # trace the x > 0 branch only
+    f(1.0)  # trace the x > 0 branch only
     xs = np.array([-3.0, 2.0, -0.5, 0.0, 4.0, -1.0, math.nan])
     v, g = f.value_and_grad(xs)
     for i, x in enumerate(xs):
@@ -268,9 +307,10 @@ def test_guard_between_two_vars_and_bool():
             z = y - x
         else:
             z = x * y
-        if z:                     # bool(v): v != 0
+        if z:  # bool(v): v != 0
             return z * 2.0
         return z + x
+
     f = pyad.compile(fn)
     pts = [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0), (0.0, 5.0), (3.0, 0.0), (2.0, 2.0)]
     for p in pts:
@@ -288,8 +328,9 @@ def test_guard_between_two_vars_and_bool():
 
 def test_guard_on_a_var_the_output_does_not_use():
     def fn(x):
-        t = x * 3.0 - 1.0         # only decides the branch
+        t = x * 3.0 - 1.0  # only decides the branch
         return x if t > 0 else x * x
+
     f = pyad.compile(fn)
     for x in [1.0, 0.0, -1.0, 0.5, 0.25]:
         ev, ej = eager(fn, [x])
@@ -301,13 +342,14 @@ def test_float_guard_pins_the_value():
     def fn(x):
         k = math.floor(float(x))  # Python uses the float arbitrarily
         return x * k + k
+
     f = pyad.compile(fn, cache_size=4)
     pts = [1.5, 1.5, 1.7, 2.5, -0.5, 3.25, 4.0, 1.5, 5.5]
     for x in pts:
         ev, ej = eager(fn, [x])
         assert_bits(f(x), ev[0])
         assert_bits(f.grad(x), ej[0])
-    assert f.traces <= 4          # bounded LRU
+    assert f.traces <= 4  # bounded LRU
     xs = np.array(pts)
     v = f(xs)
     assert_bits(v, [eager(fn, [x])[0][0] for x in xs])
@@ -345,9 +387,11 @@ def test_threads_share_a_compiled_function():
 
 # ---- where -----------------------------------------------------------------------
 
+
 def test_where_selects_without_guards():
     def fn(x):
         return pyad.where(pyad.gt(x, 0.0), x * x, -x)
+
     f = pyad.compile(fn)
     xs = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
     v, g = f.value_and_grad(xs)
@@ -382,9 +426,10 @@ def test_where_and_comparisons_on_numbers_and_nan():
 
 # ---- Function from an eager graph --------------------------------------------------
 
+
 def test_function_from_eager_graph():
     x, y = Var(1.0), Var(2.0)
-    w = Var(0.5)                  # not an input: a baked-in constant
+    w = Var(0.5)  # not an input: a baked-in constant
     z = x * y + pyad.sin(x) * w
     f = pyad.Function(inputs=[x, y], outputs=z)
     fn = lambda a, b: a * b + pyad.sin(a) * 0.5  # noqa: E731
@@ -408,7 +453,7 @@ def test_function_from_eager_graph():
 
 def test_function_interior_input_is_free():
     x = Var(2.0)
-    h = x * 3.0                   # interior node used as an input
+    h = x * 3.0  # interior node used as an input
     z = h * h
     f = pyad.Function([h], z)
     assert f(5.0) == 25.0
@@ -417,10 +462,11 @@ def test_function_interior_input_is_free():
 
 # ---- pickling ---------------------------------------------------------------------------
 
+
 def test_pickle_round_trip_in_another_process(tmp_path):
     f = pyad.compile(branchy)
     f(2.0)
-    f(-2.0)                       # two traces
+    f(-2.0)  # two traces
     g = pyad.compile(lambda x, y: (pyad.exp(x) * y, x - y))
     g(0.5, 2.0)
     path = tmp_path / "f.pkl"
@@ -498,13 +544,13 @@ def test_loader_rejects_malformed_arrays():
         mutated("node_op", lambda a: (a.__setitem__(-1, 99), a)[1].tobytes()),
         mutated("node_op", lambda a: (a.__setitem__(-1, -3), a)[1].tobytes()),
         mutated("node_op", lambda a: a[:-1].tobytes()),
-        mutated("args", lambda a: (a.__setitem__(0, 10 ** 6), a)[1].tobytes()),
+        mutated("args", lambda a: (a.__setitem__(0, 10**6), a)[1].tobytes()),
         mutated("args", lambda a: (a.__setitem__(-1, len(a) + 50), a)[1].tobytes()),
         mutated("arg_start", lambda a: (a.__setitem__(-1, a[-1] + 1), a)[1].tobytes()),
         mutated("arg_start", lambda a: a[::-1].copy().tobytes()),
         mutated("input_slot", lambda a: (a.__setitem__(0, a[1]), a)[1].tobytes()),
-        mutated("output_slot", lambda a: (a.__setitem__(0, 2 ** 31), a)[1].tobytes()),
-        mutated("guard_a", lambda a: (a.__setitem__(0, 2 ** 32 - 1), a)[1].tobytes()),
+        mutated("output_slot", lambda a: (a.__setitem__(0, 2**31), a)[1].tobytes()),
+        mutated("guard_a", lambda a: (a.__setitem__(0, 2**32 - 1), a)[1].tobytes()),
         mutated("guard_b", lambda a: (a.__setitem__(0, -5), a)[1].tobytes()),
         mutated("guard_kind", lambda a: (a.__setitem__(0, 17), a)[1].tobytes()),
         mutated("guard_outcome", lambda a: (a.__setitem__(0, 2), a)[1].tobytes()),
@@ -523,8 +569,9 @@ def test_loader_rejects_malformed_arrays():
         with pytest.raises(ValueError):
             _load(s)
     # an operand pointing at itself or later is an out-of-order (cyclic) tape
-    arrays = {k: np.frombuffer(v, dtype=dict(pyad.compiled._FIELDS)[k]).copy()
-              for k, v in t.items()}
+    arrays = {
+        k: np.frombuffer(v, dtype=dict(pyad.compiled._FIELDS)[k]).copy() for k, v in t.items()
+    }
     last = int(arrays["arg_start"][-2])
     arrays["args"][last] = len(arrays["node_op"]) - 1
     with pytest.raises(ValueError):
@@ -581,8 +628,17 @@ def test_fuzz_mutated_arrays_never_crash():
                 arr[i] = rng.choice([0.0, -1.0, np.nan, np.inf, 1e308])
             else:
                 info = np.iinfo(arr.dtype)
-                arr[i] = rng.choice([0, 1, 2, -1 if info.min < 0 else 3, info.max,
-                                     int(rng.integers(0, 64)), int(arr[i]) + 1])
+                arr[i] = rng.choice(
+                    [
+                        0,
+                        1,
+                        2,
+                        -1 if info.min < 0 else 3,
+                        info.max,
+                        int(rng.integers(0, 64)),
+                        int(arr[i]) + 1,
+                    ]
+                )
         elif rng.random() < 0.5:
             arr = arr[:-1] if arr.size else arr
         else:
@@ -599,10 +655,12 @@ def test_fuzz_mutated_arrays_never_crash():
 
 # ---- batches and workers ------------------------------------------------------------------
 
+
 def test_workers_equal_single_thread():
     def fn(x, y):
         z = pyad.tanh(x * y) + pyad.sum([x, y, x * x])
         return pyad.where(pyad.gt(z, 0.0), z, pyad.exp(z)) if x > -0.5 else z * y
+
     f = pyad.compile(fn)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(5001)
@@ -622,8 +680,8 @@ def test_batch_broadcast_empty_and_views():
     f = pyad.compile(lambda x, y: x * y)
     x = np.arange(10, dtype=np.float64)
     assert_bits(f(x, 2.0), x * 2.0)
-    assert_bits(f(x[::2], np.float64(3.0)), x[::2] * 3.0)   # non-contiguous view
-    assert_bits(f(x, np.array(2.0)), x * 2.0)               # 0-d array is a number
+    assert_bits(f(x[::2], np.float64(3.0)), x[::2] * 3.0)  # non-contiguous view
+    assert_bits(f(x, np.array(2.0)), x * 2.0)  # 0-d array is a number
     assert f(np.empty(0), 1.0).shape == (0,)
     assert f.grad(np.empty(0), 1.0).shape == (0, 2)
 
@@ -658,10 +716,11 @@ def test_argument_errors():
 
 # ---- errstate -------------------------------------------------------------------------------
 
+
 def test_errstate_scalar_matches_eager():
     f = pyad.compile(lambda x: pyad.log(x) + 1.0)
     f(1.0)
-    assert f(0.0) == -math.inf                  # default: IEEE, no exception
+    assert f(0.0) == -math.inf  # default: IEEE, no exception
     with pyad.errstate(divide="raise"):
         with pytest.raises(pyad.PyadFloatingPointError, match="divide by zero.*log"):
             f(0.0)
@@ -674,13 +733,13 @@ def test_errstate_scalar_matches_eager():
     g = pyad.compile(lambda x: 1.0 / x)
     with pyad.errstate(divide="raise"):
         with pytest.raises(FloatingPointError):
-            g(0.0)                               # first call: raised while tracing
+            g(0.0)  # first call: raised while tracing
 
 
 def test_errstate_batch_reports_first_failing_point():
     f = pyad.compile(lambda x: pyad.log(x) * 2.0)
     xs = np.array([1.0, 2.0, 0.0, 3.0, -1.0, 0.0])
-    v = f(xs)                                    # ignore: inf/nan as eager
+    v = f(xs)  # ignore: inf/nan as eager
     assert_bits(v, [eager(lambda x: pyad.log(x) * 2.0, [x])[0][0] for x in xs])
     with pyad.errstate(divide="raise"):
         with pytest.raises(FloatingPointError, match="batch point 2"):
@@ -703,7 +762,7 @@ def test_errstate_guard_missed_points_are_not_blamed():
     f(1.0)
     xs = np.array([1.0, 0.0, -2.0, 3.0])
     with pyad.errstate(divide="raise", invalid="raise"):
-        v = f(xs)                                # the log branch never sees <= 0
+        v = f(xs)  # the log branch never sees <= 0
         assert_bits(v, [0.0, -0.0, 2.0, math.log(3.0)])
         assert f(0.0) == -0.0
     f2 = pyad.compile(lambda x: pyad.log(x - 1.0) if x > 0 else pyad.log(x + 5.0))
@@ -717,6 +776,7 @@ def test_errstate_guard_missed_points_are_not_blamed():
 
 
 # ---- the worked example of docs/compile.md ---------------------------------------------------
+
 
 def test_docs_least_squares_example():
     optimize = pytest.importorskip("scipy.optimize")
@@ -738,5 +798,7 @@ def test_docs_least_squares_example():
 
 def test_doctests_of_the_module():
     import doctest
+
     import pyad.compiled
+
     assert doctest.testmod(pyad.compiled).failed == 0

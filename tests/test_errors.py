@@ -3,6 +3,7 @@ handles, errstate, allocation failure, pickling and copying.
 
 An error must record nothing: live_nodes() and the tape length are the same
 before and after."""
+
 import copy
 import json
 import math
@@ -14,12 +15,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from support import tape_state
 
 import pyad
 from pyad import Var
 from pyad._lib import lib
-
-from support import tape_state
 
 # ---- bad operands ----------------------------------------------------------
 
@@ -32,14 +32,21 @@ BAD = {
     "dict": ({}, "dict"),
 }
 
-BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-          "truediv": operator.truediv, "pow": operator.pow,
-          "lt": operator.lt, "le": operator.le, "gt": operator.gt,
-          "ge": operator.ge}
+BINARY = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "truediv": operator.truediv,
+    "pow": operator.pow,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
 
 
 def _raises_type_error_naming(fn, type_name):
-    v = Var(1.5)                      # created before the snapshot
+    v = Var(1.5)  # created before the snapshot
     before = tape_state()
     with pytest.raises(TypeError) as info:
         fn(v)
@@ -61,8 +68,19 @@ def test_bad_left_operand(op, bad):
     _raises_type_error_naming(lambda v: BINARY[op](obj, v), name)
 
 
-FUNCS = ["exp", "log", "sin", "cos", "tanh", "sigmoid", "relu", "sqrt",
-         "log1p", "expm1", "softplus"]
+FUNCS = [
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sqrt",
+    "log1p",
+    "expm1",
+    "softplus",
+]
 
 
 @pytest.mark.parametrize("fn", FUNCS)
@@ -79,10 +97,12 @@ def test_bad_constructor_setter_and_seed(bad):
 
     def set_val(v):
         v.val = obj
+
     _raises_type_error_naming(set_val, name)
 
     def set_grad(v):
         v.grad = obj
+
     _raises_type_error_naming(set_grad, name)
     _raises_type_error_naming(lambda v: v.backward(obj), name)
     _raises_type_error_naming(lambda v: pyad.sum([v, obj, v]), name)
@@ -122,8 +142,12 @@ def test_bad_values_leave_state_alone():
 def test_pow_with_modulus():
     v = Var(2.0)
     before = tape_state()
-    for call in (lambda: pow(v, 2, 5), lambda: pow(v, v, 5),
-                 lambda: pow(v, 2.0, 3.0), lambda: pow(2, v, 5)):
+    for call in (
+        lambda: pow(v, 2, 5),
+        lambda: pow(v, v, 5),
+        lambda: pow(v, 2.0, 3.0),
+        lambda: pow(2, v, 5),
+    ):
         with pytest.raises(TypeError):
             call()
     assert tape_state() == before
@@ -142,13 +166,20 @@ def test_interior_val_assignment_records_nothing():
 
 def test_tampered_handle_raises_invalid_handle_error():
     ghost = object.__new__(Var)
-    ghost._h = 10 ** 12
+    ghost._h = 10**12
     good = Var(1.0)
     before = tape_state()
-    for call in (lambda: ghost + 1.0, lambda: good * ghost, lambda: 2.0 - ghost,
-                 lambda: pyad.exp(ghost), lambda: pyad.sum([good, ghost]),
-                 ghost.backward, ghost.zero_grad, lambda: ghost.is_leaf,
-                 lambda: pyad.zero_grad(ghost)):
+    for call in (
+        lambda: ghost + 1.0,
+        lambda: good * ghost,
+        lambda: 2.0 - ghost,
+        lambda: pyad.exp(ghost),
+        lambda: pyad.sum([good, ghost]),
+        ghost.backward,
+        ghost.zero_grad,
+        lambda: ghost.is_leaf,
+        lambda: pyad.zero_grad(ghost),
+    ):
         with pytest.raises(pyad.InvalidHandleError):
             call()
     with pytest.raises(ValueError):
@@ -192,10 +223,11 @@ def _operands(values, mask):
     return [Var(x) if m == "v" else x for x, m in zip(values, mask)]
 
 
-@pytest.mark.parametrize("kind,opname,values,mask,fn", FP_CASES,
-                         ids=[f"{c[0]}-{c[1]}-{c[3]}" for c in FP_CASES])
+@pytest.mark.parametrize(
+    "kind,opname,values,mask,fn", FP_CASES, ids=[f"{c[0]}-{c[1]}-{c[3]}" for c in FP_CASES]
+)
 def test_errstate_raises_and_records_nothing(kind, opname, values, mask, fn):
-    keep = [Var(float(i)) for i in range(10)]        # a graph to leave alone
+    keep = [Var(float(i)) for i in range(10)]  # a graph to leave alone
     keep.append(keep[0] * keep[1] + 3.0)
     args = _operands(values, mask)
     before = tape_state()
@@ -233,12 +265,12 @@ def test_errstate_only_raises_what_was_asked():
         assert pyad.log(Var(0.0)).val == -math.inf
     with pyad.errstate(over="raise"):
         assert (1 / Var(0.0)).val == math.inf
-        assert pyad.exp(Var(-1000.0)).val == 0.0           # underflow is fine
+        assert pyad.exp(Var(-1000.0)).val == 0.0  # underflow is fine
         assert (Var(1e-300) * 1e-300).val == 0.0
     with pyad.errstate(divide="raise", invalid="raise", over="raise"):
         assert pyad.log(Var(1.0)).val == 0.0
-        assert math.isnan(pyad.log(Var(math.nan)).val)     # quiet nan: no flag
-        assert pyad.sqrt(Var(0.0)).val == 0.0              # partial inf is fine
+        assert math.isnan(pyad.log(Var(math.nan)).val)  # quiet nan: no flag
+        assert pyad.sqrt(Var(0.0)).val == 0.0  # partial inf is fine
 
 
 def test_errstate_underflow():
@@ -275,8 +307,11 @@ def test_errstate_all():
     with pyad.errstate(all="raise"):
         mode = pyad.geterr()
         assert (mode["divide"], mode["over"], mode["invalid"]) == ("raise",) * 3
-        for thunk in (lambda: pyad.log(Var(0.0)), lambda: pyad.exp(Var(1e3)),
-                      lambda: pyad.sqrt(Var(-1.0))):
+        for thunk in (
+            lambda: pyad.log(Var(0.0)),
+            lambda: pyad.exp(Var(1e3)),
+            lambda: pyad.sqrt(Var(-1.0)),
+        ):
             with pytest.raises(FloatingPointError):
                 thunk()
         with pyad.errstate(all="ignore"):
@@ -289,11 +324,15 @@ def test_errstate_nests_and_restores():
     with es:
         assert pyad.geterr()["divide"] == "raise"
         with pyad.errstate(divide="ignore", invalid="raise"):
-            assert pyad.geterr() == {"divide": "ignore", "over": "ignore",
-                                     "invalid": "raise", "under": "ignore"}
+            assert pyad.geterr() == {
+                "divide": "ignore",
+                "over": "ignore",
+                "invalid": "raise",
+                "under": "ignore",
+            }
             assert pyad.log(Var(0.0)).val == -math.inf
         assert pyad.geterr()["divide"] == "raise" and pyad.geterr()["invalid"] == "ignore"
-        with es:                      # the same object, re-entered
+        with es:  # the same object, re-entered
             assert pyad.geterr()["divide"] == "raise"
         assert pyad.geterr()["divide"] == "raise"
     assert pyad.geterr()["divide"] == "ignore"
@@ -309,10 +348,10 @@ def test_failed_op_does_not_compact_the_tape():
     it is dead for the next successful op to compact it."""
     z = Var(0.0)
     junk = [Var(float(i)) for i in range(6000)]
-    tail = Var(1.0)                     # keeps the junk from being popped
+    tail = Var(1.0)  # keeps the junk from being popped
     del junk
     before = tape_state()
-    assert before[1] - before[0] > before[1] // 2     # compaction is due
+    assert before[1] - before[0] > before[1] // 2  # compaction is due
     with pyad.errstate(divide="raise"):
         with pytest.raises(FloatingPointError):
             pyad.log(z)
@@ -329,6 +368,7 @@ def test_failed_op_does_not_compact_the_tape():
 
 # ---- allocation failure ----------------------------------------------------
 
+
 def _raw_state():
     return lib.pyad_live_nodes(), lib.pyad_tape_length()
 
@@ -340,7 +380,7 @@ def _fail_next_allocation(op, limit=1 << 22):
     kept and the tape state just before the failing op. (No Var dies in the
     loop, so the unflushed C counts are exact.)"""
     kept = []
-    tape_state()                       # flush dead Vars once
+    tape_state()  # flush dead Vars once
     for _ in range(limit):
         before = _raw_state()
         lib.pyad_debug_fail_alloc_after(0)
@@ -358,7 +398,7 @@ def test_allocation_failure_in_binary_op():
     x = Var(1.25)
     start = tape_state()
     kept, before = _fail_next_allocation(lambda: x * 2.0)
-    assert _raw_state() == before       # nothing recorded by the failed op
+    assert _raw_state() == before  # nothing recorded by the failed op
     # the library works afterwards: more ops, values and gradients right
     y = pyad.sum(kept) + x * x
     assert y.val == len(kept) * 2.5 + 1.5625
@@ -374,7 +414,8 @@ def test_allocation_failure_in_leaf_and_unary():
     kept, before = _fail_next_allocation(lambda: Var(3.0))
     assert _raw_state() == before
     assert all(k.val == 3.0 for k in kept)
-    kept2, before = _fail_next_allocation(lambda: pyad.sin(v))
+    # pyflakes misreads the `del v` below, which runs after the call
+    kept2, before = _fail_next_allocation(lambda: pyad.sin(v))  # noqa: F821
     assert _raw_state() == before
     assert all(k.val == math.sin(3.0) for k in kept2)
     s = pyad.sin(v) * 2
@@ -403,7 +444,7 @@ def test_allocation_failure_in_sum_and_zero_grad():
             y.zero_grad()
     finally:
         lib.pyad_debug_fail_alloc_after(-1)
-    assert (a.grad, b.grad) == (2.0, 1.0)        # untouched
+    assert (a.grad, b.grad) == (2.0, 1.0)  # untouched
     s = pyad.sum([a, b, 3.0])
     assert s.val == 6.0
     y.zero_grad()
@@ -468,8 +509,12 @@ def test_allocation_failure_when_compaction_is_due_leaves_the_tape_alone():
     allocation fail, in a fresh process so the tape's capacities are known."""
     failures = 0
     for k in range(0, 14):
-        out = subprocess.run([sys.executable, "-c", _DUE_COMPACTION, str(k)],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", _DUE_COMPACTION, str(k)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         result, before, after = json.loads(out.stdout)
         if result == "MemoryError":
@@ -514,6 +559,7 @@ def test_allocation_failure_part_way_through_growth(n):
 
 # ---- copying and pickling --------------------------------------------------
 
+
 def test_copy_returns_the_same_var():
     a = Var(1.0)
     y = a * 2
@@ -523,13 +569,16 @@ def test_copy_returns_the_same_var():
 def test_deepcopy_and_pickle_of_a_leaf():
     a = Var(1.25)
     a.grad = -3.5
-    for clone in (copy.deepcopy(a), pickle.loads(pickle.dumps(a)),
-                  pickle.loads(pickle.dumps(a, protocol=0))):
+    for clone in (
+        copy.deepcopy(a),
+        pickle.loads(pickle.dumps(a)),
+        pickle.loads(pickle.dumps(a, protocol=0)),
+    ):
         assert type(clone) is Var and clone is not a and clone.is_leaf
         assert (clone.val, clone.grad) == (1.25, -3.5)
         clone.val = 9.0
         clone.grad = 0.0
-        assert (a.val, a.grad) == (1.25, -3.5)     # independent
+        assert (a.val, a.grad) == (1.25, -3.5)  # independent
     special = Var(math.nan)
     special.grad = -math.inf
     back = pickle.loads(pickle.dumps(special))

@@ -1,12 +1,13 @@
 """Graph shapes: very deep chains, exponentially many paths, wide fan-in and
 fan-out, interleaved independent graphs."""
+
 import math
 import time
 
+from support import tape_state
+
 import pyad
 from pyad import Var
-
-from support import tape_state
 
 
 def test_million_op_chain():
@@ -16,9 +17,9 @@ def test_million_op_chain():
     for _ in range(1_000_000):
         y = y + x
     assert y.val == 1_000_001.0
-    y.backward()                      # no recursion: one loop in C
+    y.backward()  # no recursion: one loop in C
     assert x.grad == 1_000_001.0
-    del y                             # freeing is iterative too
+    del y  # freeing is iterative too
     assert tape_state()[0] == start + 1
     del x
     assert tape_state()[0] == start
@@ -29,7 +30,7 @@ def test_deep_chain_of_functions_gradient():
     derivatives, computed alongside in plain floats (forward mode)."""
     x = Var(0.3)
     y, fy, dy = x, 0.3, 1.0
-    for i in range(100_000):
+    for _ in range(100_000):
         y = pyad.sin(y) * 0.999 + 0.001 * x
         dy = math.cos(fy) * 0.999 * dy + 0.001
         fy = math.sin(fy) * 0.999 + 0.001 * 0.3
@@ -42,7 +43,7 @@ def _square_plus_self(n, y0):
     y0v = Var(y0)
     y = y0v
     for _ in range(n):
-        y = y * y + y                 # y used twice: 2^n paths to y0
+        y = y * y + y  # y used twice: 2^n paths to y0
     return y0v, y
 
 
@@ -62,7 +63,7 @@ def test_exponentially_many_paths_take_linear_time():
         want_y, want_d = _forward_mode(n, -0.3)
         assert y.val == want_y
         assert math.isclose(leaf.grad, want_d, rel_tol=1e-12)
-        assert elapsed < 1.0          # 2^100 path walks would never end
+        assert elapsed < 1.0  # 2^100 path walks would never end
     # and it stays linear at scale: 2^20000 paths
     t = time.perf_counter()
     leaf, y = _square_plus_self(20_000, -0.3)
@@ -85,8 +86,8 @@ def test_repeated_backward_from_shared_graph_is_linear():
 
 def test_wide_fan_in_and_fan_out():
     x = Var(2.0)
-    terms = [x * float(i) for i in range(10_000)]     # fan-out of x
-    s = pyad.sum(terms)                               # one 10,000-way node
+    terms = [x * float(i) for i in range(10_000)]  # fan-out of x
+    s = pyad.sum(terms)  # one 10,000-way node
     assert s.val == 2.0 * sum(range(10_000))
     s.backward()
     assert x.grad == float(sum(range(10_000)))
@@ -95,13 +96,13 @@ def test_wide_fan_in_and_fan_out():
 
 def test_backward_from_interior_node_and_multiple_outputs():
     a, b = Var(1.5), Var(-0.5)
-    h = a * b                  # shared hidden node
+    h = a * b  # shared hidden node
     y1 = pyad.exp(h)
     y2 = h * h
     h.backward()
     assert (a.grad, b.grad) == (-0.5, 1.5)
-    assert y1.grad == 0.0 and y2.grad == 0.0          # downstream untouched
-    h.zero_grad()              # h, a and b
+    assert y1.grad == 0.0 and y2.grad == 0.0  # downstream untouched
+    h.zero_grad()  # h, a and b
     assert (a.grad, b.grad, h.grad) == (0.0, 0.0, 0.0)
     y1.backward()
     y2.backward()
@@ -115,7 +116,7 @@ def test_interleaved_independent_graphs():
     """Two graphs built alternately: a sweep of one leaves the other alone."""
     p, q = Var(1.1), Var(2.2)
     yp, yq = p, q
-    for i in range(1000):
+    for _ in range(1000):
         yp = yp * 1.001 + p
         yq = yq * 0.999 - q
     yp.backward()
@@ -133,6 +134,6 @@ def test_interleaved_independent_graphs():
 def test_graph_of_constants_only_leaves():
     a = Var(3.0)
     y = 2.0 * a + 1.0
-    y = y ** 2 - 4
+    y = y**2 - 4
     y.backward()
     assert y.val == 45.0 and a.grad == 2 * 7.0 * 2.0

@@ -2,18 +2,18 @@
 order Vars die in; survivors keep their values and gradients while the tape
 pops, compacts and shrinks around them; a training loop runs in constant
 memory."""
+
 import gc
 import math
 import os
 import random
 
 import pytest
+from support import tape_state
 
 import pyad
 from pyad import Var
 from pyad._lib import lib
-
-from support import tape_state
 
 
 def live():
@@ -22,15 +22,16 @@ def live():
 
 # ---- exact accounting --------------------------------------------------------
 
+
 def test_node_accounting():
     start = live()
     a = Var(1.0)
     assert live() == start + 1
-    b = a * 2.0                       # the constant is a leaf node too
+    b = a * 2.0  # the constant is a leaf node too
     assert live() == start + 3
     c = b + a
     assert live() == start + 4
-    del a                             # still used by b and c
+    del a  # still used by b and c
     assert live() == start + 4
     assert c.val == 3.0
     del c
@@ -44,7 +45,7 @@ def test_pyad_sum_records_one_node():
     before = live()
     s = pyad.sum(vs)
     assert live() == before + 1
-    t = pyad.sum(vs + [1.0, 2.0])     # plus one constant leaf per number
+    t = pyad.sum(vs + [1.0, 2.0])  # plus one constant leaf per number
     assert live() == before + 4
     del s, t
     assert live() == before
@@ -53,7 +54,7 @@ def test_pyad_sum_records_one_node():
 def test_dead_vars_are_batched_and_flushed_by_live_nodes():
     start = live()
     vs = [Var(float(i)) for i in range(100)]
-    keep = Var(0.0)                   # so the dead ones are not at the end
+    keep = Var(0.0)  # so the dead ones are not at the end
     del vs
     # fewer than a batch died: C has not been told yet, live_nodes() flushes
     assert lib.pyad_live_nodes() >= start + 1
@@ -130,8 +131,7 @@ def _layers(xs, depth):
     layers = [xs]
     for _ in range(depth):
         prev = layers[-1]
-        layers.append([pyad.tanh(prev[i] * prev[(i + 7) % 50] + 0.1)
-                       for i in range(50)])
+        layers.append([pyad.tanh(prev[i] * prev[(i + 7) % 50] + 0.1) for i in range(50)])
     return layers
 
 
@@ -169,6 +169,7 @@ def test_arrays_shrink_after_a_big_graph_dies():
 
 
 # ---- survivors keep their numbers while the tape compacts around them -----
+
 
 def _chain_with_side_branches(n, keep_every):
     """y_{i+1} = sin(y_i) + x, with a side branch 2 exp(-y^2) - 1 at every
@@ -238,6 +239,7 @@ def test_survivors_after_compaction():
 
 # ---- a training loop runs in constant memory ---------------------------------
 
+
 def _rss_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -262,8 +264,7 @@ def test_training_loop_memory_is_flat():
         for p in params:
             p.val = p.val - lr * p.grad
         if step >= 1000 and step % 500 == 0:
-            checkpoints.append((pyad.live_nodes(), lib.pyad_bytes_reserved(),
-                                _rss_bytes()))
+            checkpoints.append((pyad.live_nodes(), lib.pyad_bytes_reserved(), _rss_bytes()))
     assert loss.val < 1e-20
     assert math.isclose(w1.val, 1.5, rel_tol=1e-9)
     assert math.isclose(w2.val, -2.0, rel_tol=1e-9)

@@ -5,34 +5,56 @@ Oracles: closed-form derivatives evaluated with mpmath at 50 digits
 arithmetic, and explicit tables of the documented IEEE results at edge
 inputs (0, -0.0, inf, -inf, nan, huge, subnormal).
 """
+
 import math
 import operator
 
 import mpmath
 import numpy as np
 import pytest
+from support import DOMAIN, MP_DPS, mp_value_and_derivative, rel_close, same_float, ulps_close
 
 import pyad
 from pyad import Var
-
-from support import (DOMAIN, MP_DPS, mp_value_and_derivative, rel_close,
-                     same_float, ulps_close)
 
 INF = math.inf
 NAN = math.nan
 
 UNARY = {
-    "exp": pyad.exp, "log": pyad.log, "sin": pyad.sin, "cos": pyad.cos,
-    "tanh": pyad.tanh, "sigmoid": pyad.sigmoid, "relu": pyad.relu,
-    "sqrt": pyad.sqrt, "log1p": pyad.log1p, "expm1": pyad.expm1,
-    "softplus": pyad.softplus, "abs": abs, "neg": operator.neg,
+    "exp": pyad.exp,
+    "log": pyad.log,
+    "sin": pyad.sin,
+    "cos": pyad.cos,
+    "tanh": pyad.tanh,
+    "sigmoid": pyad.sigmoid,
+    "relu": pyad.relu,
+    "sqrt": pyad.sqrt,
+    "log1p": pyad.log1p,
+    "expm1": pyad.expm1,
+    "softplus": pyad.softplus,
+    "abs": abs,
+    "neg": operator.neg,
 }
 MODULE_FUNCS = [n for n in UNARY if n not in ("abs", "neg")]
 
-ORDINARY = [-3.7, -2.0, -1.0, -0.6, -0.25, -1e-8, 1e-8, 0.3, 0.5, 1.0,
-            1.7, 2.5, 3.0]
-EXTREME = [1e300, -1e300, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-300,
-           -1e-300, 1e15, -1e15, 700.0, -700.0, 710.0, -745.0, 1e22, 2.0 ** 1000]
+ORDINARY = [-3.7, -2.0, -1.0, -0.6, -0.25, -1e-8, 1e-8, 0.3, 0.5, 1.0, 1.7, 2.5, 3.0]
+EXTREME = [
+    1e300,
+    -1e300,
+    5e-324,
+    -5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    -1e-300,
+    1e15,
+    -1e15,
+    700.0,
+    -700.0,
+    710.0,
+    -745.0,
+    1e22,
+    2.0**1000,
+]
 
 
 def _in_domain(name, x):
@@ -47,8 +69,7 @@ def _tail_point(name, x):
     """Where tanh'/sigmoid' is tiny but representable: covered separately by
     test_unary_derivative_relative_accuracy_in_tails, kept out of the main
     oracle test so that each defect fails one test."""
-    return ((name == "tanh" and 5.0 <= abs(x) < 400.0)
-            or (name == "sigmoid" and 5.0 <= x < 750.0))
+    return (name == "tanh" and 5.0 <= abs(x) < 400.0) or (name == "sigmoid" and 5.0 <= x < 750.0)
 
 
 def value_and_grad(fn, x):
@@ -63,6 +84,7 @@ def _deriv_close(got, want):
 
 
 # ---- ordinary and extreme finite inputs: mpmath oracle ---------------------
+
 
 @pytest.mark.parametrize("name,x", _cases(ORDINARY + EXTREME))
 def test_unary_matches_mpmath(name, x):
@@ -83,8 +105,9 @@ def test_unary_derivative_matches_central_difference(name, x):
     assert abs(grad - numeric) <= 1e-6 * abs(numeric) + 1e-8, (name, x, grad, numeric)
 
 
-@pytest.mark.parametrize("name", ["tanh", "sigmoid", "softplus", "exp", "expm1",
-                                  "sin", "cos", "log1p"])
+@pytest.mark.parametrize(
+    "name", ["tanh", "sigmoid", "softplus", "exp", "expm1", "sin", "cos", "log1p"]
+)
 def test_unary_derivative_relative_accuracy_in_tails(name):
     """The derivative keeps its relative accuracy where it is small but
     representable (e.g. tanh'(20) = 1.7e-17, sigmoid'(30) = 9.4e-14)."""
@@ -101,6 +124,7 @@ def test_unary_derivative_relative_accuracy_in_tails(name):
 
 # ---- the plain-number path ------------------------------------------------
 
+
 @pytest.mark.parametrize("name", MODULE_FUNCS)
 @pytest.mark.parametrize("x", ORDINARY + EXTREME + [0.0, -0.0, INF, -INF, NAN, -1.0])
 def test_plain_number_path_equals_var_path(name, x):
@@ -114,8 +138,15 @@ def test_plain_number_path_equals_var_path(name, x):
 def test_plain_number_path_accepts_ints_and_numpy_scalars(name):
     fn = getattr(pyad, name)
     want = fn(2.0)
-    for x in (2, True + True, np.float64(2.0), np.float32(2.0), np.int64(2),
-              np.int8(2), np.float16(2.0)):
+    for x in (
+        2,
+        True + True,
+        np.float64(2.0),
+        np.float32(2.0),
+        np.int64(2),
+        np.int8(2),
+        np.float16(2.0),
+    ):
         out = fn(x)
         assert type(out) is float, (name, type(x))
         assert out == want, (name, type(x))
@@ -131,21 +162,31 @@ def test_functions_are_also_methods(name):
 
 # ---- exactly the C library ------------------------------------------------
 
-LIBM = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos,
-        "tanh": math.tanh, "sqrt": math.sqrt, "log1p": math.log1p,
-        "expm1": math.expm1}
+LIBM = {
+    "exp": math.exp,
+    "log": math.log,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tanh": math.tanh,
+    "sqrt": math.sqrt,
+    "log1p": math.log1p,
+    "expm1": math.expm1,
+}
 
 
 @pytest.mark.parametrize("name", sorted(LIBM))
 def test_values_are_the_c_library_results(name):
-    xs = [x for x in ORDINARY + EXTREME + [0.0, -0.0, 0.1, 19.5, -19.5]
-          if _in_domain(name, x) or x == 0.0]
+    xs = [
+        x
+        for x in ORDINARY + EXTREME + [0.0, -0.0, 0.1, 19.5, -19.5]
+        if _in_domain(name, x) or x == 0.0
+    ]
     for x in xs:
         try:
             want = LIBM[name](x)
         except OverflowError:
             want = INF
-        except ValueError:          # math.log(0.0): C gives -inf
+        except ValueError:  # math.log(0.0): C gives -inf
             want = -INF
         assert same_float(getattr(pyad, name)(Var(x)).val, want), (name, x)
 
@@ -154,39 +195,110 @@ def test_values_are_the_c_library_results(name):
 # (x, value, derivative); derivative None = not specified there.
 
 EDGE = {
-    "exp": [(0.0, 1.0, 1.0), (-0.0, 1.0, 1.0), (INF, INF, INF), (-INF, 0.0, 0.0),
-            (NAN, NAN, NAN), (1e300, INF, INF), (-1e300, 0.0, 0.0),
-            (5e-324, 1.0, 1.0)],
-    "log": [(0.0, -INF, INF), (-0.0, -INF, None), (-1.0, NAN, None),
-            (INF, INF, 0.0), (-INF, NAN, None), (NAN, NAN, NAN),
-            (1.0, 0.0, 1.0), (5e-324, math.log(5e-324), INF)],
-    "sin": [(0.0, 0.0, 1.0), (-0.0, -0.0, 1.0), (INF, NAN, NAN),
-            (-INF, NAN, NAN), (NAN, NAN, NAN), (5e-324, 5e-324, 1.0)],
-    "cos": [(0.0, 1.0, 0.0), (-0.0, 1.0, 0.0), (INF, NAN, NAN),
-            (-INF, NAN, NAN), (NAN, NAN, NAN)],
-    "tanh": [(0.0, 0.0, 1.0), (-0.0, -0.0, 1.0), (INF, 1.0, 0.0),
-             (-INF, -1.0, 0.0), (NAN, NAN, NAN), (1e300, 1.0, 0.0),
-             (-1e300, -1.0, 0.0), (5e-324, 5e-324, 1.0)],
-    "sigmoid": [(0.0, 0.5, 0.25), (-0.0, 0.5, 0.25), (INF, 1.0, 0.0),
-                (-INF, 0.0, 0.0), (NAN, NAN, NAN), (1000.0, 1.0, 0.0),
-                (-1000.0, 0.0, 0.0), (1e300, 1.0, 0.0), (-1e300, 0.0, 0.0)],
-    "softplus": [(0.0, math.log(2.0), 0.5), (INF, INF, 1.0), (-INF, 0.0, 0.0),
-                 (NAN, NAN, NAN), (1000.0, 1000.0, 1.0), (-1000.0, 0.0, 0.0),
-                 (1e300, 1e300, 1.0), (-1e300, 0.0, 0.0)],
-    "relu": [(0.0, 0.0, 0.0), (-0.0, 0.0, 0.0), (INF, INF, 1.0),
-             (-INF, 0.0, 0.0), (NAN, NAN, NAN), (-1.0, 0.0, 0.0),
-             (5e-324, 5e-324, 1.0), (-5e-324, 0.0, 0.0)],
-    "sqrt": [(0.0, 0.0, INF), (-0.0, -0.0, None), (INF, INF, 0.0),
-             (-1.0, NAN, NAN), (-INF, NAN, NAN), (NAN, NAN, NAN),
-             (4.0, 2.0, 0.25)],
-    "log1p": [(0.0, 0.0, 1.0), (-0.0, -0.0, 1.0), (-1.0, -INF, INF),
-              (-2.0, NAN, None), (INF, INF, 0.0), (NAN, NAN, NAN)],
-    "expm1": [(0.0, 0.0, 1.0), (-0.0, -0.0, 1.0), (INF, INF, INF),
-              (-INF, -1.0, 0.0), (NAN, NAN, NAN), (1e300, INF, INF)],
-    "abs": [(0.0, 0.0, 0.0), (-0.0, 0.0, 0.0), (INF, INF, 1.0),
-            (-INF, INF, -1.0), (NAN, NAN, NAN), (-2.5, 2.5, -1.0)],
-    "neg": [(0.0, -0.0, -1.0), (-0.0, 0.0, -1.0), (INF, -INF, -1.0),
-            (NAN, NAN, -1.0)],
+    "exp": [
+        (0.0, 1.0, 1.0),
+        (-0.0, 1.0, 1.0),
+        (INF, INF, INF),
+        (-INF, 0.0, 0.0),
+        (NAN, NAN, NAN),
+        (1e300, INF, INF),
+        (-1e300, 0.0, 0.0),
+        (5e-324, 1.0, 1.0),
+    ],
+    "log": [
+        (0.0, -INF, INF),
+        (-0.0, -INF, None),
+        (-1.0, NAN, None),
+        (INF, INF, 0.0),
+        (-INF, NAN, None),
+        (NAN, NAN, NAN),
+        (1.0, 0.0, 1.0),
+        (5e-324, math.log(5e-324), INF),
+    ],
+    "sin": [
+        (0.0, 0.0, 1.0),
+        (-0.0, -0.0, 1.0),
+        (INF, NAN, NAN),
+        (-INF, NAN, NAN),
+        (NAN, NAN, NAN),
+        (5e-324, 5e-324, 1.0),
+    ],
+    "cos": [(0.0, 1.0, 0.0), (-0.0, 1.0, 0.0), (INF, NAN, NAN), (-INF, NAN, NAN), (NAN, NAN, NAN)],
+    "tanh": [
+        (0.0, 0.0, 1.0),
+        (-0.0, -0.0, 1.0),
+        (INF, 1.0, 0.0),
+        (-INF, -1.0, 0.0),
+        (NAN, NAN, NAN),
+        (1e300, 1.0, 0.0),
+        (-1e300, -1.0, 0.0),
+        (5e-324, 5e-324, 1.0),
+    ],
+    "sigmoid": [
+        (0.0, 0.5, 0.25),
+        (-0.0, 0.5, 0.25),
+        (INF, 1.0, 0.0),
+        (-INF, 0.0, 0.0),
+        (NAN, NAN, NAN),
+        (1000.0, 1.0, 0.0),
+        (-1000.0, 0.0, 0.0),
+        (1e300, 1.0, 0.0),
+        (-1e300, 0.0, 0.0),
+    ],
+    "softplus": [
+        (0.0, math.log(2.0), 0.5),
+        (INF, INF, 1.0),
+        (-INF, 0.0, 0.0),
+        (NAN, NAN, NAN),
+        (1000.0, 1000.0, 1.0),
+        (-1000.0, 0.0, 0.0),
+        (1e300, 1e300, 1.0),
+        (-1e300, 0.0, 0.0),
+    ],
+    "relu": [
+        (0.0, 0.0, 0.0),
+        (-0.0, 0.0, 0.0),
+        (INF, INF, 1.0),
+        (-INF, 0.0, 0.0),
+        (NAN, NAN, NAN),
+        (-1.0, 0.0, 0.0),
+        (5e-324, 5e-324, 1.0),
+        (-5e-324, 0.0, 0.0),
+    ],
+    "sqrt": [
+        (0.0, 0.0, INF),
+        (-0.0, -0.0, None),
+        (INF, INF, 0.0),
+        (-1.0, NAN, NAN),
+        (-INF, NAN, NAN),
+        (NAN, NAN, NAN),
+        (4.0, 2.0, 0.25),
+    ],
+    "log1p": [
+        (0.0, 0.0, 1.0),
+        (-0.0, -0.0, 1.0),
+        (-1.0, -INF, INF),
+        (-2.0, NAN, None),
+        (INF, INF, 0.0),
+        (NAN, NAN, NAN),
+    ],
+    "expm1": [
+        (0.0, 0.0, 1.0),
+        (-0.0, -0.0, 1.0),
+        (INF, INF, INF),
+        (-INF, -1.0, 0.0),
+        (NAN, NAN, NAN),
+        (1e300, INF, INF),
+    ],
+    "abs": [
+        (0.0, 0.0, 0.0),
+        (-0.0, 0.0, 0.0),
+        (INF, INF, 1.0),
+        (-INF, INF, -1.0),
+        (NAN, NAN, NAN),
+        (-2.5, 2.5, -1.0),
+    ],
+    "neg": [(0.0, -0.0, -1.0), (-0.0, 0.0, -1.0), (INF, -INF, -1.0), (NAN, NAN, -1.0)],
 }
 
 
@@ -219,8 +331,12 @@ def test_increasing_functions_have_positive_derivative_at_signed_zero(name, x):
 
 
 def test_ieee_by_default_no_exceptions():
-    assert pyad.geterr() == {"divide": "ignore", "over": "ignore",
-                             "invalid": "ignore", "under": "ignore"}
+    assert pyad.geterr() == {
+        "divide": "ignore",
+        "over": "ignore",
+        "invalid": "ignore",
+        "under": "ignore",
+    }
     assert pyad.log(Var(0.0)).val == -INF
     assert math.isnan(pyad.log(Var(-1.0)).val)
     assert (1 / Var(0.0)).val == INF
@@ -237,7 +353,7 @@ def test_division_by_zero_gradients():
     b = Var(0.0)
     y = 1 / b
     y.backward()
-    assert b.grad == -INF            # d(1/b)/db = -1/b^2
+    assert b.grad == -INF  # d(1/b)/db = -1/b^2
     a, b = Var(2.0), Var(0.0)
     y = a / b
     y.backward()
@@ -275,19 +391,30 @@ def test_kink_conventions():
 
 # ---- binary arithmetic ----------------------------------------------------
 
-ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-         "truediv": operator.truediv}
-PAIRS = [(2.0, 5.0), (-3.25, 0.1), (1e-300, 1e300), (7.0, -7.0), (0.1, 0.2),
-         (1e308, 10.0), (-0.0, 2.0), (5e-324, 0.5), (3.0, 1e-320),
-         (1e-100, 1e-200), (-1e200, 1e-200)]
+ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv}
+PAIRS = [
+    (2.0, 5.0),
+    (-3.25, 0.1),
+    (1e-300, 1e300),
+    (7.0, -7.0),
+    (0.1, 0.2),
+    (1e308, 10.0),
+    (-0.0, 2.0),
+    (5e-324, 0.5),
+    (3.0, 1e-320),
+    (1e-100, 1e-200),
+    (-1e200, 1e-200),
+]
 
 
 def _exact_partials(name, a, b):
     with mpmath.workdps(MP_DPS):
         A, B = mpmath.mpf(a), mpmath.mpf(b)
         return {
-            "add": (1, 1), "sub": (1, -1), "mul": (B, A),
-            "truediv": (1 / B, -A / B ** 2),
+            "add": (1, 1),
+            "sub": (1, -1),
+            "mul": (B, A),
+            "truediv": (1 / B, -A / B**2),
         }[name]
 
 
@@ -298,7 +425,7 @@ def test_binary_arithmetic_var_var(name, a, b):
     va, vb = Var(a), Var(b)
     y = op(va, vb)
     assert isinstance(y, Var) and not y.is_leaf
-    assert same_float(y.val, op(a, b))          # IEEE, exactly
+    assert same_float(y.val, op(a, b))  # IEEE, exactly
     y.backward()
     da, db = (float(p) for p in _exact_partials(name, a, b))
     assert _deriv_close(va.grad, da), (name, a, b, va.grad, da)
@@ -338,11 +465,17 @@ def test_binary_with_int_and_numpy_int_constants(name):
 
 def test_numpy_scalar_on_the_left_gives_var():
     v = Var(3.0)
-    for out, want in ((np.float64(2) * v, 6.0), (np.float64(2) + v, 5.0),
-                      (np.float64(2) - v, -1.0), (np.float64(3) / v, 1.0),
-                      (np.float64(2) ** v, 8.0), (np.float32(2) * v, 6.0),
-                      (np.int64(2) * v, 6.0), (np.float64(2) * (v * v), 18.0),
-                      (np.array(2.0) * v, 6.0)):
+    for out, want in (
+        (np.float64(2) * v, 6.0),
+        (np.float64(2) + v, 5.0),
+        (np.float64(2) - v, -1.0),
+        (np.float64(3) / v, 1.0),
+        (np.float64(2) ** v, 8.0),
+        (np.float32(2) * v, 6.0),
+        (np.int64(2) * v, 6.0),
+        (np.float64(2) * (v * v), 18.0),
+        (np.array(2.0) * v, 6.0),
+    ):
         assert type(out) is Var
         assert out.val == want
     y = np.float64(2) ** v - np.float64(4) * v
@@ -366,7 +499,7 @@ def test_same_operand_twice():
     (x + x + x).backward()
     assert x.grad == 3.0
     x = Var(3.0)
-    (x ** x).backward()
+    (x**x).backward()
     assert x.grad == pytest.approx(27.0 * (1.0 + math.log(3.0)), rel=1e-15)
 
 
@@ -384,14 +517,23 @@ def test_unary_operators():
 
 # ---- pow ------------------------------------------------------------------
 
-POW_CONST_K = [(2.0, 3.0), (3.0, 0.5), (0.7, -1.5), (-2.0, 3.0), (-2.0, 2.0),
-               (2.5, 1.0), (10.0, 300.0), (1e-3, 2.25), (9.0, -0.5)]
+POW_CONST_K = [
+    (2.0, 3.0),
+    (3.0, 0.5),
+    (0.7, -1.5),
+    (-2.0, 3.0),
+    (-2.0, 2.0),
+    (2.5, 1.0),
+    (10.0, 300.0),
+    (1e-3, 2.25),
+    (9.0, -0.5),
+]
 
 
 @pytest.mark.parametrize("a,k", POW_CONST_K)
 def test_pow_constant_exponent(a, k):
     x = Var(a)
-    y = x ** k
+    y = x**k
     assert same_float(y.val, math.pow(a, k))
     y.backward()
     with mpmath.workdps(MP_DPS):
@@ -403,11 +545,13 @@ def test_pow_constant_exponent(a, k):
         assert same_float((Var(a) ** int(k)).val, y.val)
 
 
-@pytest.mark.parametrize("a,k", [(2.0, 3.0), (3.0, 0.5), (0.7, -1.5), (10.0, 2.2),
-                                 (1e-3, 2.25), (7.5, -0.25), (1.0, 40.0)])
+@pytest.mark.parametrize(
+    "a,k",
+    [(2.0, 3.0), (3.0, 0.5), (0.7, -1.5), (10.0, 2.2), (1e-3, 2.25), (7.5, -0.25), (1.0, 40.0)],
+)
 def test_pow_var_exponent(a, k):
     va, vk = Var(a), Var(k)
-    y = va ** vk
+    y = va**vk
     assert same_float(y.val, math.pow(a, k))
     y.backward()
     with mpmath.workdps(MP_DPS):
@@ -418,7 +562,7 @@ def test_pow_var_exponent(a, k):
     assert _deriv_close(vk.grad, dk), (vk.grad, dk)
     # constant base: c ** Var
     vk = Var(k)
-    y = a ** vk
+    y = a**vk
     assert type(y) is Var and same_float(y.val, math.pow(a, k))
     y.backward()
     assert _deriv_close(vk.grad, dk)
@@ -426,25 +570,28 @@ def test_pow_var_exponent(a, k):
 
 def _pow_grads(a, k):
     va, vk = Var(a), Var(k)
-    y = va ** vk
+    y = va**vk
     y.backward()
     return y.val, va.grad, vk.grad
 
 
-@pytest.mark.parametrize("a,k,val,da,dk", [
-    (0.0, 0.0, 1.0, 0.0, 0.0),        # d/dx x**0 = 0 even at x = 0
-    (2.0, 0.0, 1.0, 0.0, math.log(2.0)),
-    (-3.0, 0.0, 1.0, 0.0, NAN),       # d/dk at a < 0 is nan
-    (0.0, 2.0, 0.0, 0.0, 0.0),        # d/dk at a == 0 is 0
-    (0.0, 0.5, 0.0, INF, 0.0),
-    (0.0, -1.0, INF, -INF, 0.0),
-    (-2.0, 2.0, 4.0, -4.0, NAN),
-    (-2.0, 3.0, -8.0, 12.0, NAN),
-    (-2.0, 0.5, NAN, NAN, NAN),
-    (1.0, INF, 1.0, None, 0.0),
-    (INF, 2.0, INF, INF, INF),
-    (NAN, 2.0, NAN, NAN, NAN),
-])
+@pytest.mark.parametrize(
+    "a,k,val,da,dk",
+    [
+        (0.0, 0.0, 1.0, 0.0, 0.0),  # d/dx x**0 = 0 even at x = 0
+        (2.0, 0.0, 1.0, 0.0, math.log(2.0)),
+        (-3.0, 0.0, 1.0, 0.0, NAN),  # d/dk at a < 0 is nan
+        (0.0, 2.0, 0.0, 0.0, 0.0),  # d/dk at a == 0 is 0
+        (0.0, 0.5, 0.0, INF, 0.0),
+        (0.0, -1.0, INF, -INF, 0.0),
+        (-2.0, 2.0, 4.0, -4.0, NAN),
+        (-2.0, 3.0, -8.0, 12.0, NAN),
+        (-2.0, 0.5, NAN, NAN, NAN),
+        (1.0, INF, 1.0, None, 0.0),
+        (INF, 2.0, INF, INF, INF),
+        (NAN, 2.0, NAN, NAN, NAN),
+    ],
+)
 def test_pow_conventions(a, k, val, da, dk):
     y, ga, gk = _pow_grads(a, k)
     assert same_float(y, val), (a, k, y)
@@ -454,10 +601,14 @@ def test_pow_conventions(a, k, val, da, dk):
 
 
 def test_pow_constant_base_conventions():
-    for base, val, grad in [(0.0, 0.0, 0.0), (-2.0, 4.0, NAN), (1.0, 1.0, 0.0),
-                            (math.e, math.e ** 2, math.e ** 2)]:
+    for base, val, grad in [
+        (0.0, 0.0, 0.0),
+        (-2.0, 4.0, NAN),
+        (1.0, 1.0, 0.0),
+        (math.e, math.e**2, math.e**2),
+    ]:
         k = Var(2.0)
-        y = base ** k
+        y = base**k
         assert same_float(y.val, val)
         y.backward()
         assert same_float(k.grad, grad) or math.isclose(k.grad, grad, rel_tol=1e-15), (base, k.grad)
@@ -469,12 +620,17 @@ BINARY_EDGE = [INF, -INF, NAN, 0.0, -0.0, 1.0, -2.0, 1e308, 5e-324]
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "truediv", "pow"])
 def test_binary_values_at_edge_inputs_follow_ieee(name):
     op = {"pow": operator.pow, **ARITH}[name]
-    npop = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
-            "truediv": np.true_divide, "pow": np.power}[name]
+    npop = {
+        "add": np.add,
+        "sub": np.subtract,
+        "mul": np.multiply,
+        "truediv": np.true_divide,
+        "pow": np.power,
+    }[name]
     with np.errstate(all="ignore"):
         for a in BINARY_EDGE:
             for b in BINARY_EDGE:
-                want = float(npop(np.float64(a), np.float64(b)))   # C's pow
+                want = float(npop(np.float64(a), np.float64(b)))  # C's pow
                 for got in (op(Var(a), Var(b)).val, op(Var(a), b).val, op(a, Var(b)).val):
                     assert same_float(got, want), (name, a, b, got, want)
 
@@ -492,13 +648,14 @@ def test_add_sub_partials_at_non_finite_values():
 def test_pow_constant_zero_exponent_gradient_is_zero():
     for a in (0.0, -0.0, 2.0, -2.0, INF):
         x = Var(a)
-        y = x ** 0
+        y = x**0
         assert y.val == 1.0
         y.backward()
         assert x.grad == 0.0, a
 
 
 # ---- n-ary sum ------------------------------------------------------------
+
 
 def test_pyad_sum_values_and_gradients():
     xs = [0.1, 0.2, -0.3, 1e16, 1.0, -1e16]
@@ -507,7 +664,7 @@ def test_pyad_sum_values_and_gradients():
     acc = xs[0]
     for x in xs[1:]:
         acc += x
-    assert s.val == acc              # left-to-right, like a loop
+    assert s.val == acc  # left-to-right, like a loop
     s.backward()
     assert all(v.grad == 1.0 for v in vs)
 

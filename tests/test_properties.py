@@ -10,6 +10,7 @@ in mpmath at 50 digits. Examples where the two disagree by more than 1e-12
 must agree with the float reference to 1e-10 relative, for the value of
 every node and the gradient of every node.
 """
+
 import math
 import operator
 
@@ -21,17 +22,33 @@ from hypothesis import strategies as st
 import pyad
 from pyad import Var
 
-UNARY_NAMES = ["neg", "abs", "pos", "exp", "log", "sin", "cos", "tanh",
-               "sigmoid", "relu", "sqrt", "log1p", "expm1", "softplus"]
+UNARY_NAMES = [
+    "neg",
+    "abs",
+    "pos",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "relu",
+    "sqrt",
+    "log1p",
+    "expm1",
+    "softplus",
+]
 BINARY_NAMES = ["add", "sub", "mul", "div", "pow"]
 MAX_MAG = 1e6
 
 
 # ---- the reference engine ---------------------------------------------------
 
+
 class FloatBackend:
     """Values and local partials in IEEE doubles, with the standard
     numerically careful formulas."""
+
     num = staticmethod(float)
 
     @staticmethod
@@ -91,6 +108,7 @@ class FloatBackend:
 
 class MpBackend:
     """The same, exactly (50 digits) with mpmath."""
+
     num = staticmethod(mpmath.mpf)
 
     @staticmethod
@@ -135,7 +153,7 @@ class MpBackend:
         if name == "mul":
             return a * b, b, a
         if name == "div":
-            return a / b, 1 / b, -a / b ** 2
+            return a / b, 1 / b, -a / b**2
         if name == "pow":
             y = mp.power(a, b)
             da = mp.mpf(0) if b == 0 else b * mp.power(a, b - 1)
@@ -175,8 +193,7 @@ def reference(prog, seed, B):
             vals[k], _, db = B.binary(node[1], B.num(float(node[2])), vals[i])
             edges[k] = [(i, db)]
         elif kind in ("sum", "builtin_sum"):
-            terms = [vals[target[x]] if is_node else B.num(float(x))
-                     for is_node, x in node[1]]
+            terms = [vals[target[x]] if is_node else B.num(float(x)) for is_node, x in node[1]]
             if kind == "sum":
                 acc = terms[0]
                 for t in terms[1:]:
@@ -195,17 +212,30 @@ def reference(prog, seed, B):
     for k in range(n - 1, -1, -1):
         for i, d in edges[k]:
             adj[i] = adj[i] + adj[k] * d
-    return ([vals[target[k]] for k in range(n)],
-            [adj[target[k]] for k in range(n)])
+    return ([vals[target[k]] for k in range(n)], [adj[target[k]] for k in range(n)])
 
 
 # ---- running a program on pyad -----------------------------------------------
 
-_OPS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-        "div": operator.truediv, "pow": operator.pow}
-_NP_UFUNC = {"exp": np.exp, "log": np.log, "sin": np.sin, "cos": np.cos,
-             "tanh": np.tanh, "sqrt": np.sqrt, "log1p": np.log1p,
-             "expm1": np.expm1, "neg": np.negative, "abs": np.absolute}
+_OPS = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+}
+_NP_UFUNC = {
+    "exp": np.exp,
+    "log": np.log,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "sqrt": np.sqrt,
+    "log1p": np.log1p,
+    "expm1": np.expm1,
+    "neg": np.negative,
+    "abs": np.absolute,
+}
 
 
 def _pyad_unary(name, v, style):
@@ -251,10 +281,12 @@ def run_pyad(prog, styles, leaf_args=None):
 
 LEAF_VALUES = st.one_of(
     st.floats(-4.0, 4.0, allow_nan=False, allow_infinity=False),
-    st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 1e-3]))
+    st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 1e-3]),
+)
 CONSTS = st.one_of(
     st.floats(-3.0, 3.0, allow_nan=False, allow_infinity=False),
-    st.sampled_from([0.0, 1.0, 2.0, -1.0]))
+    st.sampled_from([0.0, 1.0, 2.0, -1.0]),
+)
 EXPONENTS = st.sampled_from([0, 1, 2, 3, -1, 0.5, 1.5, -0.5, 2.5, -2.0])
 
 
@@ -275,8 +307,11 @@ def _valid(node, vals):
     except (ValueError, OverflowError, ZeroDivisionError):
         return False
     y, partials = prog_vals
-    return (math.isfinite(y) and abs(y) <= MAX_MAG
-            and all(math.isfinite(d) and abs(d) <= MAX_MAG for d in partials))
+    return (
+        math.isfinite(y)
+        and abs(y) <= MAX_MAG
+        and all(math.isfinite(d) and abs(d) <= MAX_MAG for d in partials)
+    )
 
 
 def reference_step(node, vals):
@@ -327,9 +362,20 @@ def programs(draw, max_leaves=4, max_ops=22):
         # operands: any earlier node (sharing), or one of the last three
         # (depth)
         pick = st.one_of(st.integers(0, n - 1), st.integers(max(0, n - 3), n - 1))
-        kind = draw(st.sampled_from(["unary", "unary", "binary", "binary",
-                                     "binary_vc", "binary_cv", "sum",
-                                     "builtin_sum"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "unary",
+                    "unary",
+                    "binary",
+                    "binary",
+                    "binary_vc",
+                    "binary_cv",
+                    "sum",
+                    "builtin_sum",
+                ]
+            )
+        )
         if kind == "unary":
             node = ("unary", draw(st.sampled_from(UNARY_NAMES)), draw(pick))
         elif kind == "binary":
@@ -343,17 +389,24 @@ def programs(draw, max_leaves=4, max_ops=22):
             c = draw(st.floats(0.25, 3.0) if op == "pow" else CONSTS)
             node = ("binary_cv", op, _const_kind(draw, c), draw(pick))
         else:
-            items = draw(st.lists(st.one_of(
-                pick.map(lambda i: (True, i)),
-                CONSTS.map(lambda c: (False, c))), min_size=1, max_size=6))
+            items = draw(
+                st.lists(
+                    st.one_of(pick.map(lambda i: (True, i)), CONSTS.map(lambda c: (False, c))),
+                    min_size=1,
+                    max_size=6,
+                )
+            )
             if not any(is_node for is_node, _ in items):
                 items.append((True, draw(pick)))
             node = (kind, items)
         if not _valid(node, vals):
             node = ("unary", "sin", draw(pick))
         prog.append(node)
-        vals.append(reference_step(node, vals)[0][0] if node[0] != "sum"
-                    else reference(prog, 1.0, FloatBackend)[0][-1])
+        vals.append(
+            reference_step(node, vals)[0][0]
+            if node[0] != "sum"
+            else reference(prog, 1.0, FloatBackend)[0][-1]
+        )
         styles.append(draw(st.integers(0, 2)))
     # the output sums every node nothing else uses, so that every node
     # reaches it
@@ -386,9 +439,12 @@ def _agree(got, want):
     return abs(got - want) <= 1e-10 * abs(want)
 
 
-SETTINGS = settings(max_examples=200, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 @SETTINGS
@@ -410,8 +466,9 @@ def test_random_dags_match_reference(case, seed):
         assert _agree(v.grad, gf[k]), ("grad", k, prog[k], v.grad, gf[k])
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(programs(max_ops=15))
 def test_backward_is_linear_and_functional_api_agrees(case):
     """Two backward passes give exactly twice the gradients; zero_grad then

@@ -1,14 +1,15 @@
 """Threads: independent graphs built and differentiated at once give
 bit-identical results to a sequential run; a shared leaf works from several
 threads; errstate is per thread."""
+
 import math
 import random
 import threading
 
+from support import tape_state
+
 import pyad
 from pyad import Var
-
-from support import tape_state
 
 N_THREADS = 4
 
@@ -59,8 +60,9 @@ def _run_threads(targets):
             try:
                 barrier.wait()
                 fn()
-            except BaseException as e:          # reported by the main thread
+            except BaseException as e:  # reported by the main thread
                 errors.append(e)
+
         return run
 
     threads = [threading.Thread(target=wrap(fn)) for fn in targets]
@@ -87,7 +89,7 @@ def test_parallel_graphs_match_sequential_bit_for_bit():
         stop.set()
         junk.join()
     for s in seeds:
-        assert results[s] == sequential[s], s        # == on floats: bitwise
+        assert results[s] == sequential[s], s  # == on floats: bitwise
     assert tape_state()[0] == start[0]
 
 
@@ -100,9 +102,11 @@ def test_shared_leaf_from_several_threads():
     def use(c):
         def run():
             for _ in range(iters):
-                y = shared * shared * float(c)
+                # pyflakes misreads the `del shared` below, which runs after the threads
+                y = shared * shared * float(c)  # noqa: F821
                 y.backward()
-                seen_vals.append(shared.val)
+                seen_vals.append(shared.val)  # noqa: F821  (as above)
+
         return run
 
     _run_threads([use(c) for c in range(1, N_THREADS + 1)])

@@ -657,8 +657,9 @@ class Compiled:
                         or isinstance(cols, list)
                         and any(isinstance(c, np.ndarray) for c in cols)
                     ):
-                        # add_note is Python 3.11+ (ignore: see the typing report)
-                        e.add_note(f"at batch point {first}")  # type: ignore[attr-defined]
+                        # add_note is Python 3.11+; older Pythons get the bare error
+                        if hasattr(e, "add_note"):
+                            e.add_note(f"at batch point {first}")
                     raise
             tried.add(id(prog))
             st, info, v, g, fail = prog.eval_batch(sub, todo.size, want_grad, workers)

@@ -164,6 +164,31 @@ static void where_d(const double *x, size_t n, double y, double *d)
     d[2] = c ? 0.0 : 1.0;
 }
 
+/* dot(w, x[, b]) over n = 2k (+1) operands w0..wk-1, x0..xk-1 (, b):
+ * sum of w_i * x_i, left to right, plus b when n is odd. One node for a
+ * whole neuron instead of 2k. */
+static double dot_f(const double *x, size_t n)
+{
+    size_t k = n / 2;
+    double s = 0.0;
+    for (size_t i = 0; i < k; i++)
+        s = i ? s + x[i] * x[k + i] : x[0] * x[k];
+    if (n % 2)
+        s = k ? s + x[n - 1] : x[0];
+    return s;
+}
+static void dot_d(const double *x, size_t n, double y, double *d)
+{
+    size_t k = n / 2;
+    UNUSED(y);
+    for (size_t i = 0; i < k; i++) {
+        d[i] = x[k + i];
+        d[k + i] = x[i];
+    }
+    if (n % 2)
+        d[n - 1] = 1.0;
+}
+
 /* ---- the table ------------------------------------------------------- */
 const pyad_op_row pyad_ops[] = {
     {"add", 2, add_f, add_d},
@@ -190,6 +215,7 @@ const pyad_op_row pyad_ops[] = {
     {"gt", 2, gt_f, zero2_d},
     {"ge", 2, ge_f, zero2_d},
     {"where", 3, where_f, where_d},
+    {"dot", -1, dot_f, dot_d},
 };
 const int pyad_n_ops = (int)(sizeof pyad_ops / sizeof pyad_ops[0]);
 

@@ -42,7 +42,7 @@ from .ops import (
     tanh,
     where,
 )
-from .var import Var
+from .var import Var, dot
 from .var import release_dead as _release_dead
 
 __version__ = "0.1.0"
@@ -77,6 +77,7 @@ __all__ = [
     "expm1",
     "softplus",
     "sum",
+    "dot",
     "grad",
     "value_and_grad",
     "gradcheck",

@@ -60,6 +60,7 @@ softplus: UnaryFunction = unary("softplus")
 
 sum = nary_sum  # noqa: A001  (pyad.sum, like numpy's np.sum)
 
+
 # Branch-free control flow, for code that pyad.compile should not re-trace:
 # lt(a, b) is 1.0 if a < b else 0.0 (zero gradient, no guard);
 # where(cond, a, b) is a where cond > 0 else b (gradient to the chosen one).

@@ -1,0 +1,49 @@
+"""Micro-benchmarks for pyad's targets.
+
+- Recording one binary op: 100 copies of `c = a * b` in straight-line code
+  (no loop overhead), for pyad Vars and for plain Python floats; report.py
+  divides the two medians.
+- Backward alone on the 100k-node wide graph, recorded once: ns per node.
+"""
+import pytest
+
+import engines
+import workloads as W
+from harness import measure
+
+UNROLL = 100
+RECORD_GROUP = f"5 record one binary op a*b (x{UNROLL} unrolled)"
+BACKWARD_GROUP = "5 backward only, wide graph 100k nodes"
+TAPE = ["pyad", "seed", "micrograd", "torch"]
+
+
+def unrolled(stmt, n=UNROLL):
+    """f(a, b) that runs `stmt` n times, written out: no loop in the timing."""
+    src = "def f(a, b):\n" + f"    {stmt}\n" * n + "    return c\n"
+    namespace = {}
+    exec(compile(src, f"<{n} x {stmt}>", "exec"), namespace)
+    return namespace["f"]
+
+
+@pytest.mark.parametrize("key", ["float"] + TAPE)
+def test_record_binary_op(benchmark, key):
+    f = unrolled("c = a * b")
+    if key == "float":
+        a, b, label = 1.5, 2.5, "python float"
+    else:
+        E = engines.load(key)
+        a, b, label = E.leaf(1.5), E.leaf(2.5), E.name
+    measure(benchmark, lambda: f(a, b), RECORD_GROUP, label, ops=UNROLL)
+
+
+@pytest.mark.parametrize("key", TAPE)
+def test_backward_only(benchmark, key):
+    E = engines.load(key)
+    leaves = [E.leaf(x) for x in W.wide_inputs()]
+    y = W.wide(E, leaves)
+    if key == "torch":
+        def backward():
+            y.backward(retain_graph=True)
+    else:
+        backward = y.backward
+    measure(benchmark, backward, BACKWARD_GROUP, E.name, nodes=W.pyad_nodes("wide"))

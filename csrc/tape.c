@@ -401,6 +401,8 @@ int64_t pyad_unary(int op, int64_t a)
 {
     int64_t h[1] = {a}, r;
     double x[1] = {0.0};
+    if (a < 0)        /* else record_operands takes it for the constant 0.0 */
+        return PYAD_ERR_HANDLE;
     pyad_lock(&lock);
     r = record_operands(op, h, x, 1);
     pyad_unlock(&lock);

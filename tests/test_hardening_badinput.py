@@ -1,0 +1,60 @@
+"""Bad input (issue 5): each kind of bad input gets a clean exception with a
+useful message and leaves the tape as it was. docs/bad-input.md is the
+table of these; each row names its test here or in test_errors.py /
+test_compile.py."""
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import pyad
+from pyad import Var
+from pyad._lib import lib
+
+from support import tape_state
+
+
+def _ghost(h):
+    """A Var whose handle was tampered with."""
+    g = object.__new__(Var)
+    g._h = h
+    return g
+
+
+# ---- tampered handles --------------------------------------------------------
+
+NEGATIVE_HANDLE_CALLS = {
+    "unary": lambda g: pyad.exp(g),
+    "neg": lambda g: -g,
+    "abs": lambda g: abs(g),
+    "add": lambda g: g + 1.0,
+    "radd": lambda g: 1.0 + g,
+    "mul_vv": lambda g: g * Var(2.0),
+    "sum_vars": lambda g: pyad.sum([g, g]),
+    "backward": lambda g: g.backward(),
+    "zero_grad": lambda g: g.zero_grad(),
+    "is_leaf": lambda g: g.is_leaf,
+}
+
+
+@pytest.mark.parametrize("call", sorted(NEGATIVE_HANDLE_CALLS))
+@pytest.mark.parametrize("h", [-1, -2, -(2 ** 63)])
+def test_negative_handle_is_invalid_not_a_constant(call, h):
+    """A negative handle is not a node: every op refuses it. (pyad_unary,
+    and n-ary ops with a constant operand, used to take it for the
+    constant 0.0 and record exp(0.0) = 1.0.)"""
+    g = _ghost(h)
+    before = tape_state()
+    with pytest.raises(pyad.InvalidHandleError):
+        NEGATIVE_HANDLE_CALLS[call](g)
+    assert tape_state() == before
+    del g
+    assert tape_state() == before
+
+
+def test_negative_handle_c_entry_points():
+    exp = pyad.var._OP["exp"]
+    for h in (-1, -3, -(2 ** 63)):
+        assert lib.pyad_unary(exp, h) == lib.PYAD_ERR_HANDLE
+        assert lib.pyad_binary(pyad.var._OP["add"], h, h) == lib.PYAD_ERR_HANDLE

@@ -349,6 +349,8 @@ def _record_nary(op, name, items):
         handles, consts = [], []
         for x in items:
             if isinstance(x, Var):
+                if x._h < 0:        # tampered: C would read it as a constant
+                    check(lib.PYAD_ERR_HANDLE, name)
                 handles.append(x._h)
                 consts.append(0.0)
             else:

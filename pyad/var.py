@@ -41,7 +41,14 @@ def release_dead():
         if n:
             handles = _dead[:n]
             del _dead[:n]               # appends made meanwhile stay queued
-            lib.pyad_release_many(ffi.new("int64_t[]", handles), n)
+            try:
+                buf = ffi.new("int64_t[]", handles)
+            except (TypeError, OverflowError):
+                # a tampered Var's _h is not an int64: drop it, keep the rest
+                handles = [h for h in handles
+                           if isinstance(h, int) and -2 ** 63 <= h < 2 ** 63]
+                buf, n = ffi.new("int64_t[]", handles), len(handles)
+            lib.pyad_release_many(buf, n)
     finally:
         _dead_lock.release()
 

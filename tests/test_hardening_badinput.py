@@ -61,3 +61,20 @@ def test_negative_handle_c_entry_points():
     for h in (-1, -3, -(2 ** 63)):
         assert lib.pyad_unary(exp, h) == lib.PYAD_ERR_HANDLE
         assert lib.pyad_binary(pyad.var._OP["add"], h, h) == lib.PYAD_ERR_HANDLE
+
+
+@pytest.mark.parametrize("bad", [None, "3", 2 ** 70, -(2 ** 70), 1.5])
+def test_non_int_handle_does_not_lose_the_release_batch(bad):
+    """A Var whose _h was tampered to something that is not an int64 dies
+    in the same release batch as honest Vars: they are still freed (the
+    whole batch of up to 256 handles used to be dropped, leaking their
+    nodes, and live_nodes() raised TypeError)."""
+    start = tape_state()
+    g = _ghost(bad)
+    with pytest.raises((TypeError, OverflowError, pyad.InvalidHandleError)):
+        pyad.exp(g)
+    vs = [Var(float(i)) for i in range(300)]
+    ys = [v * 2.0 for v in vs[:50]]
+    del g, vs, ys
+    assert tape_state() == start
+    assert (Var(2.0) * 3.0).val == 6.0

@@ -76,6 +76,8 @@ static void *alloc_array(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
+    if (pyad_debug_alloc_fails())
+        return NULL;
     return malloc(count ? count * size : 1);
 }
 
@@ -204,7 +206,7 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
     free(seen);
     if (st != PYAD_OK)
         return st;
-    if (!(p = calloc(1, sizeof *p)))
+    if (pyad_debug_alloc_fails() || !(p = calloc(1, sizeof *p)))
         return PYAD_ERR_NOMEM;
     p->n_nodes = n_nodes;
     p->n_args = n_args;

@@ -72,6 +72,17 @@ static void *grow(void *p, size_t count, size_t size)
     return realloc(p, count * size);
 }
 
+/* The test switch for program.c's allocations, which are made without
+ * the tape's lock held: 1 when this allocation is to fail. */
+int pyad_debug_alloc_fails(void)
+{
+    int fail;
+    pyad_lock(&lock);
+    fail = fail_countdown >= 0 && fail_countdown-- == 0;
+    pyad_unlock(&lock);
+    return fail;
+}
+
 /* Resize one array in place; on failure the old block stays valid. */
 #define RESIZE(ptr, count) \
     resize_array((void **)&(ptr), (count), sizeof *(ptr))

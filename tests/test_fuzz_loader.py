@@ -159,7 +159,7 @@ def raw_programs(draw):
             else:
                 info = np.iinfo(a.dtype)
                 a[i] = draw(st.sampled_from(
-                    [0, 1, info.max, info.min, int(a[i]) + 1, max(int(a[i]) - 1, info.min),
+                    [0, 1, info.max, info.min, min(int(a[i]) + 1, info.max), max(int(a[i]) - 1, info.min),
                      n_nodes, n_nodes - 1 if n_nodes else 0, 99]))
         elif how == "drop" and a.size:
             arrays[name] = a[:-1].copy()

@@ -7,9 +7,15 @@
 #
 # Every memcheck error record (invalid read/write, use of uninitialised
 # values, bad free, ...) and every definitely-lost block is attributed to
-# pyad when one of its frames is in pyad's C core (_pyad_cffi*.so, csrc/).
-# Records from the dynamic loader and CPython's start-up (known valgrind
-# false positives) are counted separately. Exits 1 if pyad has any.
+# pyad when one of its first three frames (the faulting or allocating
+# code: e.g. malloc <- grow <- reserve_nodes) is in pyad's C core
+# (_pyad_cffi*.so, csrc/). Records from the dynamic loader and from
+# CPython (known valgrind false positives, objects CPython never frees)
+# are counted separately. Exits 1 if pyad has any.
+#
+# Tests that need IEEE exception flags (errstate) are left out: valgrind
+# does not emulate the floating-point status flags, so under valgrind
+# fetestexcept() never reports an exception.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 log="${VALGRIND_LOG:-/tmp/pyad-valgrind.log}"
@@ -25,7 +31,7 @@ PYAD_THREAD_ITERS="${PYAD_THREAD_ITERS:-40}" \
 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
     --num-callers=40 --log-file="$log" \
     "$py" -m pytest -q -p no:cacheprovider "${tests[@]}" \
-    -k "not training_loop_memory_is_flat" "$@"
+    -k "not training_loop_memory_is_flat and not errstate and not quiet_nan" "$@"
 status=$?
 grep -q "Command: $py" "$log" || { echo "valgrind: did not run $py" >&2; exit 2; }
 # One record per blank-line-separated block of the main process's log.
@@ -35,11 +41,12 @@ summary=$(awk '
             k = kind; sub(/^==[0-9]+== /, "", k); sub(/ [0-9,]+ bytes in .*/, "", k)
             if (ours) mine[k]++; else other[k]++
         }
-        kind = ""; ours = 0
+        kind = ""; ours = 0; frame = 0
     }
     /^==[0-9]+== $/ { flush(); next }
     kind == "" && /^==[0-9]+== (Invalid|Conditional|Use of|Mismatched|Syscall|Source and|Argument|Jump|[0-9,]+ bytes in [0-9,]+ blocks are definitely)/ { kind = $0 }
-    kind != "" && /_pyad_cffi|csrc\/|tape\.c|ops\.c|program\.c|pyad_[a-z_]+ / { ours = 1 }
+    kind != "" && /(at|by) 0x/ { frame++ }
+    kind != "" && frame <= 3 && /_pyad_cffi|csrc\/|tape\.c|ops\.c|program\.c/ { ours = 1 }
     END { flush()
           for (k in mine) printf "pyad\t%d\t%s\n", mine[k], k
           for (k in other) printf "other\t%d\t%s\n", other[k], k }' "$log")

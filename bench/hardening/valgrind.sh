@@ -34,15 +34,19 @@ valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \
     -k "not training_loop_memory_is_flat and not errstate and not quiet_nan" "$@"
 status=$?
 grep -q "Command: $py" "$log" || { echo "valgrind: did not run $py" >&2; exit 2; }
+# the main process (the log also holds short-lived forked children)
+pid=$(grep -m1 "Command: $py" "$log" | sed 's/^==\([0-9]*\)==.*/\1/')
 # One record per blank-line-separated block of the main process's log.
-summary=$(awk '
+summary=$(awk -v pid="$pid" '
     function flush() {
         if (kind != "") {
-            k = kind; sub(/^==[0-9]+== /, "", k); sub(/ [0-9,]+ bytes in .*/, "", k)
+            k = kind; sub(/^==[0-9]+== /, "", k)
+            if (k ~ /are definitely lost/) k = "definitely lost (loss records)"
             if (ours) mine[k]++; else other[k]++
         }
         kind = ""; ours = 0; frame = 0
     }
+    index($0, "==" pid "==") != 1 { next }
     /^==[0-9]+== $/ { flush(); next }
     kind == "" && /^==[0-9]+== (Invalid|Conditional|Use of|Mismatched|Syscall|Source and|Argument|Jump|[0-9,]+ bytes in [0-9,]+ blocks are definitely)/ { kind = $0 }
     kind != "" && /(at|by) 0x/ { frame++ }
@@ -52,7 +56,8 @@ summary=$(awk '
           for (k in other) printf "other\t%d\t%s\n", other[k], k }' "$log")
 ours=$(printf "%s\n" "$summary" | awk -F'\t' '$1 == "pyad" {n += $2} END {print n + 0}')
 echo "valgrind: pytest exit status $status"
-grep -E "ERROR SUMMARY|definitely lost:|indirectly lost:" "$log" | head -3 | sed 's/^==[0-9]*== */valgrind: /'
+grep -E "^==$pid== +(ERROR SUMMARY|definitely lost:|indirectly lost:|possibly lost:)" "$log" |
+    sed 's/^==[0-9]*== */valgrind: /'
 echo "valgrind: error and definitely-lost records by origin (origin, count, kind):"
 printf "%s\n" "$summary" | sed 's/^/    /'
 echo "valgrind: records involving pyad's C core: $ours"

@@ -22,10 +22,12 @@ log="${VALGRIND_LOG:-/tmp/pyad-valgrind.log}"
 # the interpreter itself, not a wrapper script (pyenv shims): valgrind
 # does not follow an exec
 py="${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
-tests=(tests/test_hardening_alloc.py tests/test_hardening_badinput.py
+# VALGRIND_TESTS (space-separated) replaces the default subset
+default_tests="tests/test_hardening_alloc.py tests/test_hardening_badinput.py
        tests/test_fuzz_ops.py tests/test_fuzz_loader.py
        tests/test_hardening_threads.py tests/test_memory.py tests/test_gist.py
-       tests/test_graphs.py)
+       tests/test_graphs.py"
+read -r -a tests <<< "$(echo ${VALGRIND_TESTS:-$default_tests})"
 PYTHONMALLOC=malloc PYAD_FUZZ_EXAMPLES="${PYAD_FUZZ_EXAMPLES:-40}" \
 PYAD_THREAD_ITERS="${PYAD_THREAD_ITERS:-40}" \
 valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \

@@ -32,8 +32,4 @@ extern const int pyad_n_ops;
  * `mode` (PYAD_RAISE_* bits): PYAD_OK unless the mode asks to raise one. */
 int pyad_fp_status(int mode, int raised);
 
-/* Test switch (tape.c, pyad_debug_fail_alloc_after): 1 when the next
- * allocation is to fail. For callers that do not hold the tape's lock. */
-int pyad_debug_alloc_fails(void);
-
 #endif

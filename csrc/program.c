@@ -70,6 +70,10 @@ struct pyad_program {
 
 static size_t block_override;
 
+/* tape.c: the test switch of pyad_debug_fail_alloc_after; 1 when this
+ * allocation is to fail (takes the tape's lock, which replay never holds). */
+int pyad_debug_alloc_fails(void);
+
 /* ---- creation and validation ------------------------------------------ */
 
 static void *alloc_array(size_t count, size_t size)

@@ -2,7 +2,7 @@
 a graph, running backward, freezing it with pyad.Function (export +
 pyad_program_new) and replaying it, plus a shared compiled function with a
 guard (traced concurrently on first use, replayed and re-traced from every
-thread) and, every 100 iterations, a batch replay with workers. Results
+thread; threads that trace the same outcome at once may each add a trace) and, every 100 iterations, a batch replay with workers. Results
 must equal, bit for bit, what one thread computes for the same seeds, and
 every node must be freed at the end.
 
@@ -110,7 +110,9 @@ def test_8_threads_build_backward_replay_equal_single_thread():
         e.backward()
         v, g = f8.value_and_grad(x, y)
         assert v == e.val and tuple(g) == (vx.grad, vy.grad)
-    assert f8.traces == 2
+    # two guard outcomes: two traces, one more per thread that traced the
+    # same outcome at the same moment (tracing does not hold a lock)
+    assert 2 <= f8.traces <= 2 * THREADS
     del f1, f8, sequential, results, vx, vy, e
     assert tape_state()[0] == start[0]
 

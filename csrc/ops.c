@@ -84,7 +84,7 @@ static double sigmoid_f(const double *x, size_t n)
 {
     double a = x[0];
     UNUSED(n);
-    if (a >= 0.0)
+    if (isgreaterequal(a, 0.0))      /* quiet: a nan operand raises nothing */
         return 1.0 / (1.0 + exp(-a));
     double e = exp(a);
     return e / (1.0 + e);
@@ -99,7 +99,7 @@ static void sigmoid_d(const double *x, size_t n, double y, double *d)
 }
 
 static double relu_f(const double *x, size_t n)
-{ UNUSED(n); return x[0] > 0.0 ? x[0] : x[0] <= 0.0 ? 0.0 : x[0]; }
+{ UNUSED(n); return isgreater(x[0], 0.0) ? x[0] : islessequal(x[0], 0.0) ? 0.0 : x[0]; }
 static void relu_d(const double *x, size_t n, double y, double *d)
 { UNUSED(n); UNUSED(y); d[0] = x[0] > 0.0 ? 1.0 : x[0] <= 0.0 ? 0.0 : NAN; }
 
@@ -149,12 +149,14 @@ static void sum_d(const double *x, size_t n, double y, double *d)
 static void zero2_d(const double *x, size_t n, double y, double *d)
 { UNUSED(x); UNUSED(n); UNUSED(y); d[0] = 0.0; d[1] = 0.0; }
 
-static double lt_f(const double *x, size_t n) { UNUSED(n); return x[0] < x[1] ? 1.0 : 0.0; }
-static double le_f(const double *x, size_t n) { UNUSED(n); return x[0] <= x[1] ? 1.0 : 0.0; }
-static double gt_f(const double *x, size_t n) { UNUSED(n); return x[0] > x[1] ? 1.0 : 0.0; }
-static double ge_f(const double *x, size_t n) { UNUSED(n); return x[0] >= x[1] ? 1.0 : 0.0; }
+/* The quiet comparison macros: < on a nan raises FE_INVALID, these do not,
+ * so that a nan operand is not an error under errstate(invalid='raise'). */
+static double lt_f(const double *x, size_t n) { UNUSED(n); return isless(x[0], x[1]) ? 1.0 : 0.0; }
+static double le_f(const double *x, size_t n) { UNUSED(n); return islessequal(x[0], x[1]) ? 1.0 : 0.0; }
+static double gt_f(const double *x, size_t n) { UNUSED(n); return isgreater(x[0], x[1]) ? 1.0 : 0.0; }
+static double ge_f(const double *x, size_t n) { UNUSED(n); return isgreaterequal(x[0], x[1]) ? 1.0 : 0.0; }
 
-static double where_f(const double *x, size_t n) { UNUSED(n); return x[0] > 0.0 ? x[1] : x[2]; }
+static double where_f(const double *x, size_t n) { UNUSED(n); return isgreater(x[0], 0.0) ? x[1] : x[2]; }
 static void where_d(const double *x, size_t n, double y, double *d)
 {
     int c = x[0] > 0.0;

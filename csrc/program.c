@@ -70,11 +70,17 @@ struct pyad_program {
 
 static size_t block_override;
 
+/* tape.c: the test switch of pyad_debug_fail_alloc_after; 1 when this
+ * allocation is to fail (takes the tape's lock, which replay never holds). */
+int pyad_debug_alloc_fails(void);
+
 /* ---- creation and validation ------------------------------------------ */
 
 static void *alloc_array(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
+        return NULL;
+    if (pyad_debug_alloc_fails())
         return NULL;
     return malloc(count ? count * size : 1);
 }
@@ -204,7 +210,7 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
     free(seen);
     if (st != PYAD_OK)
         return st;
-    if (!(p = calloc(1, sizeof *p)))
+    if (pyad_debug_alloc_fails() || !(p = calloc(1, sizeof *p)))
         return PYAD_ERR_NOMEM;
     p->n_nodes = n_nodes;
     p->n_args = n_args;

@@ -72,6 +72,17 @@ static void *grow(void *p, size_t count, size_t size)
     return realloc(p, count * size);
 }
 
+/* The test switch for program.c's allocations, which are made without
+ * the tape's lock held: 1 when this allocation is to fail. */
+int pyad_debug_alloc_fails(void)
+{
+    int fail;
+    pyad_lock(&lock);
+    fail = fail_countdown >= 0 && fail_countdown-- == 0;
+    pyad_unlock(&lock);
+    return fail;
+}
+
 /* Resize one array in place; on failure the old block stays valid. */
 #define RESIZE(ptr, count) \
     resize_array((void **)&(ptr), (count), sizeof *(ptr))
@@ -401,6 +412,8 @@ int64_t pyad_unary(int op, int64_t a)
 {
     int64_t h[1] = {a}, r;
     double x[1] = {0.0};
+    if (a < 0)        /* else record_operands takes it for the constant 0.0 */
+        return PYAD_ERR_HANDLE;
     pyad_lock(&lock);
     r = record_operands(op, h, x, 1);
     pyad_unlock(&lock);

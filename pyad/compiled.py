@@ -164,7 +164,7 @@ class _Program:
                 n_guards,
                 out,
             ),
-            "rejected by the loader",
+            "pyad_program_new (the loader)",
         )
         self.ptr = ffi.gc(out[0], lib.pyad_program_free)
         self.arrays = a

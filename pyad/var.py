@@ -118,7 +118,13 @@ def release_dead() -> None:
         if n:
             handles = _dead[:n]
             del _dead[:n]  # appends made meanwhile stay queued
-            lib.pyad_release_many(ffi.new("int64_t[]", handles), n)
+            try:
+                buf = ffi.new("int64_t[]", handles)
+            except (TypeError, OverflowError):
+                # a tampered Var's _h is not an int64: drop it, keep the rest
+                handles = [h for h in handles if isinstance(h, int) and -(2**63) <= h < 2**63]
+                buf, n = ffi.new("int64_t[]", handles), len(handles)
+            lib.pyad_release_many(buf, n)
     finally:
         _dead_lock.release()
 
@@ -515,6 +521,8 @@ def _record_nary(op: int, name: str, items: Sequence[object]) -> Var | float:
         handles, consts = [], []  # (Var handle or -1, constant or 0.0) each
         for x in items:
             if isinstance(x, Var):
+                if x._h < 0:  # tampered: C would read it as a constant
+                    check(lib.PYAD_ERR_HANDLE, name)
                 handles.append(x._h)
                 consts.append(0.0)
             else:

@@ -1,0 +1,226 @@
+"""A pure-Python reference for pyad's ops: values, local partials and a
+reverse sweep, for the fuzz tests (tests/test_fuzz_ops.py).
+
+It follows the conventions written in README.md ("Numerical
+conventions") and uses Python's own float arithmetic and math module (which
+calls the C library for the transcendental functions), with IEEE results
+where Python would raise: 1/0 = inf, log(0) = -inf, exp(1000) = inf,
+sqrt(-1) = nan, ... The forms of sigmoid/softplus/tanh' are the ones the
+README and ops.c document (never-overflowing forms), so results can be
+compared bit for bit."""
+
+import math
+
+INF, NAN = math.inf, math.nan
+
+
+def fdiv(a, b):
+    """a / b with IEEE results (Python raises ZeroDivisionError)."""
+    if b == 0.0:
+        if a == 0.0 or math.isnan(a) or math.isnan(b):
+            return NAN
+        return math.copysign(INF, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def _is_odd_integer(k):
+    return math.isfinite(k) and k == math.floor(k) and math.fmod(k, 2.0) != 0.0
+
+
+def fpow(a, k):
+    """C99 pow (Annex F) for the cases Python's math.pow raises on."""
+    try:
+        return math.pow(a, k)
+    except ValueError:
+        if a == 0.0 and k < 0.0:  # pole
+            if _is_odd_integer(k):
+                return math.copysign(INF, a)
+            return INF
+        return NAN  # negative ** non-integer
+    except OverflowError:
+        if a < 0.0 and _is_odd_integer(k):
+            return -INF
+        return INF
+
+
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def _expm1(x):
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return INF
+
+
+def _cosh(x):
+    try:
+        return math.cosh(x)
+    except OverflowError:
+        return INF
+
+
+def _log(x):
+    if x == 0.0:
+        return -INF
+    if x < 0.0:
+        return NAN
+    return math.log(x)
+
+
+def _log1p(x):
+    if x == -1.0:
+        return -INF
+    if x < -1.0:
+        return NAN
+    return math.log1p(x)
+
+
+def _sqrt(x):
+    return NAN if x < 0.0 else math.sqrt(x)
+
+
+def _trig(f):
+    def g(x):
+        return NAN if math.isinf(x) else f(x)
+
+    return g
+
+
+_sin, _cos = _trig(math.sin), _trig(math.cos)
+
+
+def _sigmoid(a):
+    if a >= 0.0:
+        return 1.0 / (1.0 + _exp(-a))
+    return _sig_neg(a)  # a < 0, or nan
+
+
+def _sig_neg(a):
+    e = _exp(a)
+    return fdiv(e, 1.0 + e)
+
+
+def _sigmoid_d(a):
+    if math.isnan(a):
+        return a
+    e = _exp(-abs(a))
+    return fdiv(e, (1.0 + e) * (1.0 + e))
+
+
+def _softplus(a):
+    if math.isnan(a):
+        return a
+    return (a if a > 0.0 else 0.0) + _log1p(_exp(-abs(a)))
+
+
+def _relu(a):
+    return a if a > 0.0 else 0.0 if a <= 0.0 else a
+
+
+def _sum(xs):
+    s = xs[0]
+    for x in xs[1:]:
+        s += x
+    return s
+
+
+def _pow_d(x, y):
+    a, k = x
+    d0 = 0.0 if k == 0.0 else k * fpow(a, k - 1.0)
+    if a == 0.0:
+        d1 = 0.0
+    elif a < 0.0:
+        d1 = NAN
+    else:
+        d1 = y * _log(a)
+    return [d0, d1]
+
+
+def _sign_d(a):
+    return 1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0 if a == 0.0 else NAN
+
+
+# name -> (arity, forward(list) -> float, partials(list, y) -> list)
+OPS = {
+    "add": (2, lambda x: x[0] + x[1], lambda x, y: [1.0, 1.0]),
+    "sub": (2, lambda x: x[0] - x[1], lambda x, y: [1.0, -1.0]),
+    "mul": (2, lambda x: x[0] * x[1], lambda x, y: [x[1], x[0]]),
+    "div": (2, lambda x: fdiv(x[0], x[1]), lambda x, y: [fdiv(1.0, x[1]), fdiv(-y, x[1])]),
+    "pow": (2, lambda x: fpow(x[0], x[1]), _pow_d),
+    "neg": (1, lambda x: -x[0], lambda x, y: [-1.0]),
+    "abs": (1, lambda x: abs(x[0]), lambda x, y: [_sign_d(x[0])]),
+    "exp": (1, lambda x: _exp(x[0]), lambda x, y: [y]),
+    "log": (1, lambda x: _log(x[0]), lambda x, y: [INF if x[0] == 0.0 else fdiv(1.0, x[0])]),
+    "sin": (1, lambda x: _sin(x[0]), lambda x, y: [_cos(x[0])]),
+    "cos": (1, lambda x: _cos(x[0]), lambda x, y: [-_sin(x[0])]),
+    "tanh": (1, lambda x: math.tanh(x[0]), lambda x, y: [fdiv(1.0, _cosh(x[0]) * _cosh(x[0]))]),
+    "sigmoid": (1, lambda x: _sigmoid(x[0]), lambda x, y: [_sigmoid_d(x[0])]),
+    "relu": (
+        1,
+        lambda x: _relu(x[0]),
+        lambda x, y: [1.0 if x[0] > 0.0 else 0.0 if x[0] <= 0.0 else NAN],
+    ),
+    "sqrt": (1, lambda x: _sqrt(x[0]), lambda x, y: [INF if y == 0.0 else fdiv(0.5, y)]),
+    "log1p": (1, lambda x: _log1p(x[0]), lambda x, y: [fdiv(1.0, 1.0 + x[0])]),
+    "expm1": (1, lambda x: _expm1(x[0]), lambda x, y: [_exp(x[0])]),
+    "softplus": (1, lambda x: _softplus(x[0]), lambda x, y: [_sigmoid(x[0])]),
+    "sum": (-1, _sum, lambda x, y: [1.0] * len(x)),
+    "lt": (2, lambda x: 1.0 if x[0] < x[1] else 0.0, lambda x, y: [0.0, 0.0]),
+    "le": (2, lambda x: 1.0 if x[0] <= x[1] else 0.0, lambda x, y: [0.0, 0.0]),
+    "gt": (2, lambda x: 1.0 if x[0] > x[1] else 0.0, lambda x, y: [0.0, 0.0]),
+    "ge": (2, lambda x: 1.0 if x[0] >= x[1] else 0.0, lambda x, y: [0.0, 0.0]),
+    "where": (
+        3,
+        lambda x: x[1] if x[0] > 0.0 else x[2],
+        lambda x, y: [0.0, 1.0 if x[0] > 0.0 else 0.0, 0.0 if x[0] > 0.0 else 1.0],
+    ),
+}
+
+
+def evaluate(n_in, steps, xs):
+    """Run a program (see test_fuzz_ops.programs) on the inputs xs.
+
+    steps: (op name, refs); a ref is ("n", k), the k-th named node (the
+    inputs, then one per step), or ("c", value), a constant. Returns (value
+    of the last step, gradient w.r.t. the inputs), computed as the tape
+    does: nodes in creation order (constants become leaves just before
+    their op, in operand order), then one reverse sweep that sets an
+    adjoint on first contact and adds later contributions in edge order."""
+    vals = [float(x) for x in xs]
+    edges = [[] for _ in xs]  # per node: [(operand node, partial)]
+    named = list(range(len(xs)))
+    for op, refs in steps:
+        arity, fwd, partial = OPS[op]
+        operands = []
+        for kind, r in refs:
+            if kind == "n":
+                operands.append(named[r])
+            else:  # a constant leaf
+                vals.append(float(r))
+                edges.append([])
+                operands.append(len(vals) - 1)
+        x = [vals[i] for i in operands]
+        y = fwd(x)
+        d = partial(x, y)
+        vals.append(y)
+        edges.append(list(zip(operands, d)))
+        named.append(len(vals) - 1)
+    out = named[-1]
+    adj = {out: 1.0}
+    grad = [0.0] * len(vals)
+    for i in range(out, -1, -1):
+        if i not in adj:
+            continue
+        a = adj[i]
+        grad[i] += a
+        for p, d in edges[i]:
+            if p in adj:
+                adj[p] += a * d
+            else:
+                adj[p] = a * d
+    return vals[out], grad[:n_in]

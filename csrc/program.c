@@ -61,6 +61,8 @@ struct pyad_program {
     uint32_t *args;
     uint32_t *input_slot, *output_slot;
     instr_t *code;          /* the op nodes, ascending (n_ops of them) */
+    uint8_t *dense;         /* per output: every op node below it is one of
+                             * its ancestors, so its sweep needs no flags */
     int32_t *g_kind;
     uint32_t *g_a;
     int64_t *g_b;
@@ -101,6 +103,7 @@ void pyad_program_free(pyad_program *p)
     free(p->input_slot);
     free(p->output_slot);
     free(p->code);
+    free(p->dense);
     free(p->g_kind);
     free(p->g_a);
     free(p->g_b);
@@ -178,6 +181,36 @@ static int validate(const int32_t *node_op, const uint32_t *arg_start,
     return PYAD_OK;
 }
 
+/* dense[o] = 1 when every op node up to output o is an ancestor of it (as
+ * for a single output: export keeps only what the outputs use). Its sweep
+ * then reaches every node, and backward_point can skip the reached flags. */
+static int mark_dense(pyad_program *p)
+{
+    uint8_t *reached = alloc_array(p->n_nodes ? p->n_nodes : 1, 1);
+    if (!reached)
+        return 0;
+    for (size_t o = 0; o < p->n_out; o++) {
+        uint32_t out = p->output_slot[o];
+        int dense = 1;
+        memset(reached, 0, p->n_nodes);
+        reached[out] = 1;
+        for (size_t i = p->n_ops; i-- > 0;) {
+            const instr_t *c = &p->code[i];
+            if (c->k > out)
+                continue;
+            if (!reached[c->k]) {
+                dense = 0;
+                break;
+            }
+            for (uint32_t e = 0; e < c->n; e++)
+                reached[p->args[c->first + e]] = 1;
+        }
+        p->dense[o] = (uint8_t)dense;
+    }
+    free(reached);
+    return 1;
+}
+
 int pyad_program_new(const int32_t *node_op, const double *node_value,
                      const uint32_t *arg_start, size_t n_nodes,
                      const uint32_t *args, size_t n_args,
@@ -245,6 +278,10 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
         }
         if (n > p->max_arity)
             p->max_arity = n;
+    }
+    if (!(p->dense = alloc_array(n_out ? n_out : 1, 1)) || !mark_dense(p)) {
+        pyad_program_free(p);
+        return PYAD_ERR_NOMEM;
     }
     *out = p;
     return PYAD_OK;
@@ -369,48 +406,51 @@ static size_t instrs_upto(const pyad_program *p, uint32_t k)
 static volatile const double MINUS_ONE = -1.0;
 
 /* Reverse sweep for output o of one point, as tape.c's sweep does it. */
-static void backward_point(const pyad_program *p, size_t o, const double *v,
-                           double *adj, uint8_t *reached, double *xs,
-                           double *d, double *grads)
+static inline __attribute__((always_inline)) void
+backward_impl(const pyad_program *p, size_t o, const double *v, double *adj,
+              uint8_t *reached, double *xs, double *d, double *grads,
+              const int dense)
 {
     uint32_t out = p->output_slot[o];
     const double m1 = MINUS_ONE;
     for (size_t k = 0; k <= out; k++)
         adj[k] = -0.0;
-    memset(reached, 0, (size_t)out + 1);
-    reached[out] = 1;
+    if (!dense) {           /* dense: every node is reached, no flags needed */
+        memset(reached, 0, (size_t)out + 1);
+        reached[out] = 1;
+    }
     adj[out] += 1.0;
     for (size_t i = instrs_upto(p, out); i-- > 0;) {
         const instr_t *c = &p->code[i];
         uint32_t a0 = c->a0, a1 = c->a1;
         double g;
-        if (!reached[c->k])
+        if (!dense && !reached[c->k])
             continue;
         g = adj[c->k];
         switch (c->fast) {
         case F_ADD:
-            adj[a0] += g * 1.0; reached[a0] = 1;
-            adj[a1] += g * 1.0; reached[a1] = 1;
+            adj[a0] += g * 1.0; if (!dense) reached[a0] = 1;
+            adj[a1] += g * 1.0; if (!dense) reached[a1] = 1;
             break;
         case F_SUB:
-            adj[a0] += g * 1.0; reached[a0] = 1;
-            adj[a1] += g * m1; reached[a1] = 1;
+            adj[a0] += g * 1.0; if (!dense) reached[a0] = 1;
+            adj[a1] += g * m1; if (!dense) reached[a1] = 1;
             break;
         case F_MUL: {
             double x0 = v[a0], x1 = v[a1];
-            adj[a0] += g * x1; reached[a0] = 1;
-            adj[a1] += g * x0; reached[a1] = 1;
+            adj[a0] += g * x1; if (!dense) reached[a0] = 1;
+            adj[a1] += g * x0; if (!dense) reached[a1] = 1;
             break;
         }
         case F_DIV: {
             double b = v[a1], y = v[c->k];
             double d0 = 1.0 / b, d1 = -y / b;
-            adj[a0] += g * d0; reached[a0] = 1;
-            adj[a1] += g * d1; reached[a1] = 1;
+            adj[a0] += g * d0; if (!dense) reached[a0] = 1;
+            adj[a1] += g * d1; if (!dense) reached[a1] = 1;
             break;
         }
         case F_NEG:
-            adj[a0] += g * m1; reached[a0] = 1;
+            adj[a0] += g * m1; if (!dense) reached[a0] = 1;
             break;
         default: {
             const uint32_t *a = p->args + c->first;
@@ -420,7 +460,7 @@ static void backward_point(const pyad_program *p, size_t o, const double *v,
             pyad_ops[c->op].partials(xs, n, v[c->k], d);
             for (size_t e = 0; e < n; e++) {
                 adj[a[e]] += g * d[e];
-                reached[a[e]] = 1;
+                if (!dense) reached[a[e]] = 1;
             }
         }
         }
@@ -429,6 +469,16 @@ static void backward_point(const pyad_program *p, size_t o, const double *v,
         uint32_t s = p->input_slot[i];
         grads[o * p->n_in + i] = 0.0 + (s <= out ? adj[s] : -0.0);
     }
+}
+
+static void backward_point(const pyad_program *p, size_t o, const double *v,
+                           double *adj, uint8_t *reached, double *xs,
+                           double *d, double *grads)
+{
+    if (p->dense[o])
+        backward_impl(p, o, v, adj, reached, xs, d, grads, 1);
+    else
+        backward_impl(p, o, v, adj, reached, xs, d, grads, 0);
 }
 
 int pyad_program_eval(const pyad_program *p, const double *x,

@@ -21,7 +21,7 @@ def _cdef_from_header(path):
 def _compile_args():
     if sys.platform == "win32":
         return ["/O2", "/W3"]
-    args = ["-O2", "-std=c11", "-Wall", "-Wextra", "-ffp-contract=off"]
+    args = ["-O3", "-std=c11", "-Wall", "-Wextra", "-ffp-contract=off"]
     # Extra flags, e.g. sanitizers, for checked builds (see .ci/run).
     args += os.environ.get("PYAD_CFLAGS", "").split()
     return args

@@ -87,22 +87,17 @@ class Pyad(Engine):
             p.val -= lr * p.grad
 
 
-class Seed(Engine):
-    name = "seed algorithm (pure Python)"
-
-    def __init__(self):
-        import seed_engine
-        for n in UNARY:
-            setattr(self, n, getattr(seed_engine, n))
-        self.leaf = seed_engine.Node
+class PurePython(Engine):
+    """A tape engine whose scalars have .grad, .backward() and a value
+    attribute named VALUE (the seed algorithm, micrograd)."""
+    VALUE = "val"
 
     @staticmethod
     def backward(y):
         y.backward()
 
-    @staticmethod
-    def value(v):
-        return v.val
+    def value(self, v):
+        return getattr(v, self.VALUE)
 
     @staticmethod
     def grad(v):
@@ -113,41 +108,29 @@ class Seed(Engine):
         for p in params:
             p.grad = 0.0
 
-    @staticmethod
-    def sgd(params, lr):
+    def sgd(self, params, lr):
         for p in params:
-            p.val -= lr * p.grad
+            setattr(p, self.VALUE, getattr(p, self.VALUE) - lr * p.grad)
 
 
-class Micrograd(Engine):
+class Seed(PurePython):
+    name = "seed algorithm (pure Python)"
+
+    def __init__(self):
+        import seed_engine
+        for n in UNARY:
+            setattr(self, n, getattr(seed_engine, n))
+        self.leaf = seed_engine.Node
+
+
+class Micrograd(PurePython):
     name = "micrograd"
+    VALUE = "data"
 
     def __init__(self):
         from micrograd.engine import Value
         self.leaf = Value
         self.relu = Value.relu       # its only nonlinearity
-
-    @staticmethod
-    def backward(y):
-        y.backward()
-
-    @staticmethod
-    def value(v):
-        return v.data
-
-    @staticmethod
-    def grad(v):
-        return v.grad
-
-    @staticmethod
-    def zero_grad(params):
-        for p in params:
-            p.grad = 0
-
-    @staticmethod
-    def sgd(params, lr):
-        for p in params:
-            p.data -= lr * p.grad
 
 
 class Torch(Engine):

@@ -3,6 +3,7 @@ comparisons in ulps, and an mpmath oracle for every unary op."""
 
 import gc
 import math
+import threading
 
 import mpmath
 
@@ -93,3 +94,28 @@ def mp_value_and_derivative(name, x):
     with mpmath.workdps(MP_DPS):
         y, d = MP_UNARY[name](mpmath.mpf(x))
         return float(y), float(d)
+
+
+def run_threads(targets, timeout=300):
+    """Run each callable in its own thread, all released at once by a
+    barrier; fail on any error raised in a thread, or a hung thread."""
+    barrier = threading.Barrier(len(targets))
+    errors = []
+
+    def wrap(fn):
+        def run():
+            try:
+                barrier.wait()
+                fn()
+            except BaseException as e:  # reported by the main thread
+                errors.append(e)
+
+        return run
+
+    threads = [threading.Thread(target=wrap(fn)) for fn in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert not errors, errors

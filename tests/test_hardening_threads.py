@@ -12,10 +12,9 @@ PYAD_THREAD_ITERS sets the iterations (default 1000)."""
 import math
 import os
 import random
-import threading
 
 import numpy as np
-from support import tape_state
+from support import run_threads, tape_state
 
 import pyad
 from pyad import Var
@@ -70,29 +69,6 @@ def _work(seed, f, iters):
     return out
 
 
-def _run_threads(targets):
-    barrier = threading.Barrier(len(targets))
-    errors = []
-
-    def wrap(fn):
-        def run():
-            try:
-                barrier.wait()
-                fn()
-            except BaseException as e:  # reported by the main thread
-                errors.append(e)
-
-        return run
-
-    threads = [threading.Thread(target=wrap(fn)) for fn in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert not errors, errors
-
-
 def test_8_threads_build_backward_replay_equal_single_thread():
     start = tape_state()
     seeds = list(range(100, 100 + THREADS))
@@ -101,7 +77,7 @@ def test_8_threads_build_backward_replay_equal_single_thread():
     f8 = pyad.compile(shared_fn)  # fresh: traced by the threads
     results = {}
     # pyflakes misreads the names used by these lambdas
-    _run_threads([lambda s=s: results.__setitem__(s, _work(s, f8, ITERS)) for s in seeds])  # noqa: F821
+    run_threads([lambda s=s: results.__setitem__(s, _work(s, f8, ITERS)) for s in seeds])  # noqa: F821
     for s in seeds:
         assert len(results[s]) == ITERS
         for i, (a, b) in enumerate(zip(results[s], sequential[s])):

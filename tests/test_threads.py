@@ -6,7 +6,7 @@ import math
 import random
 import threading
 
-from support import tape_state
+from support import run_threads, tape_state
 
 import pyad
 from pyad import Var
@@ -51,29 +51,6 @@ def _junk(stop):
         del keep, tail, z
 
 
-def _run_threads(targets):
-    barrier = threading.Barrier(len(targets))
-    errors = []
-
-    def wrap(fn):
-        def run():
-            try:
-                barrier.wait()
-                fn()
-            except BaseException as e:  # reported by the main thread
-                errors.append(e)
-
-        return run
-
-    threads = [threading.Thread(target=wrap(fn)) for fn in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    assert not errors, errors
-
-
 def test_parallel_graphs_match_sequential_bit_for_bit():
     start = tape_state()
     seeds = list(range(N_THREADS))
@@ -84,7 +61,7 @@ def test_parallel_graphs_match_sequential_bit_for_bit():
     junk = threading.Thread(target=_junk, args=(stop,))
     junk.start()
     try:
-        _run_threads([lambda s=s: results.__setitem__(s, _work(s)) for s in seeds])
+        run_threads([lambda s=s: results.__setitem__(s, _work(s)) for s in seeds])
     finally:
         stop.set()
         junk.join()
@@ -109,7 +86,7 @@ def test_shared_leaf_from_several_threads():
 
         return run
 
-    _run_threads([use(c) for c in range(1, N_THREADS + 1)])
+    run_threads([use(c) for c in range(1, N_THREADS + 1)])
     # each backward adds 2 * 1.5 * c exactly; integer sums are exact
     assert shared.grad == 3.0 * iters * sum(range(1, N_THREADS + 1))
     assert set(seen_vals) == {1.5}
@@ -169,5 +146,5 @@ def test_many_threads_creating_and_dropping_vars():
             del a, c
             assert b.val == float(i) * float(i)
 
-    _run_threads([churn] * 8)
+    run_threads([churn] * 8)
     assert tape_state()[0] == start[0]

@@ -8,7 +8,7 @@ import threading
 import mpmath
 
 import pyad
-from pyad._lib import lib
+from pyad._lib import ffi, lib
 
 MP_DPS = 50
 
@@ -119,3 +119,14 @@ def run_threads(targets, timeout=300):
         t.join(timeout=timeout)
     assert not any(t.is_alive() for t in threads), "a thread hung"
     assert not errors, errors
+
+
+# The unary ops of the C op table (csrc/ops.c), the one list of ops: a new
+# row there is picked up by every test that uses these names.
+UNARY_OPS = [
+    ffi.string(lib.pyad_op_name(i)).decode()
+    for i in range(lib.pyad_op_count())
+    if lib.pyad_op_arity(i) == 1
+]
+# ... of which these are module functions (neg and abs are operators).
+UNARY_FUNCTIONS = [n for n in UNARY_OPS if n not in ("neg", "abs")]

@@ -15,7 +15,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from support import tape_state
+from support import UNARY_FUNCTIONS, tape_state
 
 import pyad
 from pyad import Var
@@ -68,19 +68,7 @@ def test_bad_left_operand(op, bad):
     _raises_type_error_naming(lambda v: BINARY[op](obj, v), name)
 
 
-FUNCS = [
-    "exp",
-    "log",
-    "sin",
-    "cos",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "sqrt",
-    "log1p",
-    "expm1",
-    "softplus",
-]
+FUNCS = list(UNARY_FUNCTIONS)
 
 
 @pytest.mark.parametrize("fn", FUNCS)

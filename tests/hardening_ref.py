@@ -129,6 +129,24 @@ def _sum(xs):
     return s
 
 
+def _dot(x):
+    """dot over w0..wk-1, x0..xk-1 (, bias): products added left to right,
+    then the bias (n odd)."""
+    k = len(x) // 2
+    s = 0.0
+    for i in range(k):
+        s = s + x[i] * x[k + i] if i else x[0] * x[k]
+    if len(x) % 2:
+        s = s + x[-1] if k else x[0]
+    return s
+
+
+def _dot_d(x, y):
+    k = len(x) // 2
+    d = x[k : 2 * k] + x[:k]
+    return d + [1.0] if len(x) % 2 else d
+
+
 def _pow_d(x, y):
     a, k = x
     d0 = 0.0 if k == 0.0 else k * fpow(a, k - 1.0)
@@ -174,6 +192,7 @@ OPS = {
     "le": (2, lambda x: 1.0 if x[0] <= x[1] else 0.0, lambda x, y: [0.0, 0.0]),
     "gt": (2, lambda x: 1.0 if x[0] > x[1] else 0.0, lambda x, y: [0.0, 0.0]),
     "ge": (2, lambda x: 1.0 if x[0] >= x[1] else 0.0, lambda x, y: [0.0, 0.0]),
+    "dot": (-1, _dot, _dot_d),
     "where": (
         3,
         lambda x: x[1] if x[0] > 0.0 else x[2],

@@ -108,6 +108,12 @@ _BINARY = {
 }
 
 
+def _dot(args):
+    """pyad.dot over the operands as the op takes them: w..., x... (, bias)."""
+    k = len(args) // 2
+    return pyad.dot(args[:k], args[k : 2 * k], args[-1] if len(args) % 2 else None)
+
+
 def make_fn(steps, all_live=False):
     """The program as a Python function of Vars, written with pyad's
     operators and functions (constants as plain floats). It returns the
@@ -126,6 +132,8 @@ def make_fn(steps, all_live=False):
                 y = abs(args[0])
             elif op == "sum":
                 y = pyad.sum(args)
+            elif op == "dot":
+                y = _dot(args)
             else:
                 y = getattr(pyad, op)(*args)
             nodes.append(y)
@@ -225,6 +233,8 @@ def test_fuzz_ops_on_numbers_and_vars(op, data):
         got = (-Var(xs[0]) if op == "neg" else abs(Var(xs[0]))).val
     elif op == "sum":
         got = pyad.sum(xs)
+    elif op == "dot":
+        got = _dot(xs)
     else:
         got = getattr(pyad, op)(*xs)
     assert same(float(got), want), (op, xs, got, want)

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "platform.h"
 #include "pyad.h"
 
 #define MAX_NODES ((size_t)UINT32_MAX - 1)
@@ -183,31 +184,44 @@ static int validate(const int32_t *node_op, const uint32_t *arg_start,
 
 /* dense[o] = 1 when every op node up to output o is an ancestor of it (as
  * for a single output: export keeps only what the outputs use). Its sweep
- * then reaches every node, and backward_point can skip the reached flags. */
+ * then reaches every node, and backward_point can skip the reached flags.
+ *
+ * Linear in the program, whatever the number of outputs: with use[k] the
+ * first op node that has k as an operand (none: n_nodes), every op node
+ * k <= s is an ancestor of s exactly when use[k] <= s for every op node
+ * k < s. (If so, going down from s, each op node's first user lies in
+ * (k, s] and is an ancestor by then; conversely an ancestor k < s reaches
+ * s through an operand edge into (k, s].) So dense[o] compares s with the
+ * running maximum of use[] below s. */
 static int mark_dense(pyad_program *p)
 {
-    uint8_t *reached = alloc_array(p->n_nodes ? p->n_nodes : 1, 1);
-    if (!reached)
+    uint32_t *use = alloc_array(p->n_nodes ? p->n_nodes : 1, sizeof *use);
+    uint32_t *below = alloc_array(p->n_nodes ? p->n_nodes : 1, sizeof *below);
+    uint32_t top = 0;
+    if (!use || !below) {
+        free(use);
+        free(below);
         return 0;
-    for (size_t o = 0; o < p->n_out; o++) {
-        uint32_t out = p->output_slot[o];
-        int dense = 1;
-        memset(reached, 0, p->n_nodes);
-        reached[out] = 1;
-        for (size_t i = p->n_ops; i-- > 0;) {
-            const instr_t *c = &p->code[i];
-            if (c->k > out)
-                continue;
-            if (!reached[c->k]) {
-                dense = 0;
-                break;
-            }
-            for (uint32_t e = 0; e < c->n; e++)
-                reached[p->args[c->first + e]] = 1;
-        }
-        p->dense[o] = (uint8_t)dense;
     }
-    free(reached);
+    for (size_t k = 0; k < p->n_nodes; k++)
+        use[k] = (uint32_t)p->n_nodes;
+    for (size_t i = p->n_ops; i-- > 0;) {       /* descending: first users win */
+        const instr_t *c = &p->code[i];
+        for (uint32_t e = 0; e < c->n; e++)
+            use[p->args[c->first + e]] = c->k;
+    }
+    /* below[s] = max of use[k] over the op nodes k < s (0 if none) */
+    for (size_t k = 0; k < p->n_nodes; k++) {
+        below[k] = top;
+        if (p->op[k] >= 0 && use[k] > top)
+            top = use[k];
+    }
+    for (size_t o = 0; o < p->n_out; o++) {
+        uint32_t s = p->output_slot[o];
+        p->dense[o] = (uint8_t)(below[s] <= s);
+    }
+    free(use);
+    free(below);
     return 1;
 }
 
@@ -289,6 +303,20 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
 
 size_t pyad_program_n_nodes(const pyad_program *p) { return p ? p->n_nodes : 0; }
 size_t pyad_program_n_ops(const pyad_program *p) { return p ? p->n_ops : 0; }
+size_t pyad_program_n_in(const pyad_program *p) { return p ? p->n_in : 0; }
+size_t pyad_program_n_out(const pyad_program *p) { return p ? p->n_out : 0; }
+
+void pyad_cancel(int *flag)
+{
+    if (flag)
+        pyad_flag_set(flag, 1);
+}
+
+/* 1 when count rows of `row` elements fit in a buffer of len elements. */
+static int rows_fit(size_t count, size_t row, size_t len)
+{
+    return row == 0 || count <= len / row;
+}
 
 /* values, adjoints, operand and partial scratch, reached flags (as bytes) */
 size_t pyad_program_work_size(const pyad_program *p)
@@ -481,8 +509,9 @@ static void backward_point(const pyad_program *p, size_t o, const double *v,
         backward_impl(p, o, v, adj, reached, xs, d, grads, 0);
 }
 
-int pyad_program_eval(const pyad_program *p, const double *x,
-                      double *values, double *grads,
+int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
+                      double *values, size_t n_values,
+                      double *grads, size_t n_grads,
                       double *work, size_t work_len, pyad_fail_info *info)
 {
     double *v, *adj, *xs, *d;
@@ -490,7 +519,8 @@ int pyad_program_eval(const pyad_program *p, const double *x,
     int mode;
     if (!p || !values || !work || !info || (p->n_in && !x))
         return PYAD_ERR_ARGS;
-    if (work_len < pyad_program_work_size(p))
+    if (n_x != p->n_in || n_values < p->n_out || work_len < pyad_program_work_size(p) ||
+        (grads && !rows_fit(p->n_out, p->n_in, n_grads)))
         return PYAD_ERR_ARGS;
     info->point = info->node = info->guard = -1;
     v = work;
@@ -694,15 +724,25 @@ static size_t choose_block(const pyad_program *p)
 }
 
 int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
-                            const size_t *stride, size_t begin, size_t end,
-                            double *values, double *grads, uint8_t *guard_fail,
-                            size_t *n_guard_fail, pyad_fail_info *info)
+                            const size_t *stride, size_t n_x, size_t n_points,
+                            size_t begin, size_t end,
+                            double *values, size_t n_values,
+                            double *grads, size_t n_grads,
+                            uint8_t *guard_fail, size_t n_fail,
+                            size_t *n_guard_fail, pyad_fail_info *info,
+                            const int *cancel)
 {
     batch_t bt;
     size_t rows, misses = 0;
     int mode, st = PYAD_OK;
     if (!p || !values || !guard_fail || !n_guard_fail || !info ||
         (p->n_in && (!x || !stride)) || end < begin)
+        return PYAD_ERR_ARGS;
+    /* Every buffer must cover points [0, end): checked before any access. */
+    if (n_x != p->n_in || end > n_points || end > n_fail ||
+        !rows_fit(end, p->n_out, n_values) ||
+        (grads && ((p->n_in && p->n_out > SIZE_MAX / p->n_in) ||
+                   !rows_fit(end, p->n_out * p->n_in, n_grads))))
         return PYAD_ERR_ARGS;
     for (size_t i = 0; i < p->n_in; i++)
         if (!x[i] || stride[i] > 1)
@@ -736,6 +776,10 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
     for (size_t base = begin; base < end && st == PYAD_OK; base += bt.B) {
         size_t m = end - base < bt.B ? end - base : bt.B;
         int raised = 0;
+        if (cancel && pyad_flag_get(cancel)) {
+            st = PYAD_ERR_CANCELLED;
+            break;
+        }
         for (size_t i = 0; i < p->n_in; i++) {
             double *r = bt.val + (size_t)p->input_slot[i] * bt.B;
             const double *xi = x[i];

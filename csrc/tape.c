@@ -849,3 +849,15 @@ void pyad_debug_fail_alloc_after(int64_t n)
     fail_countdown = n < 0 ? -1 : n;
     pyad_unlock(&lock);
 }
+
+/* ---- fork() ----------------------------------------------------------- */
+
+/* A thread that holds the lock when another thread forks does not exist in
+ * the child, so the child's lock would stay taken forever (and the tape
+ * could be half-updated). prepare takes the lock in the forking thread,
+ * after every other pyad call has left it; both sides then let it go. In
+ * the child the forking thread is the owner, so unlocking is well defined;
+ * the child's tape is exactly the parent's at that moment. */
+void pyad_fork_prepare(void) { pyad_lock(&lock); }
+void pyad_fork_parent(void) { pyad_unlock(&lock); }
+void pyad_fork_child(void) { pyad_unlock(&lock); }

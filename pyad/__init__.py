@@ -8,12 +8,14 @@
 (-3.995358, -1.758143)
 """
 
+from . import forking as _forking  # noqa: E402,F401  (fork() hooks; last: it needs the rest)
 from ._lib import lib as _lib
 from .compiled import Compiled, Function, compile
 from .dot import to_dot
 from .errors import (
     GradcheckError,
     GuardMissError,
+    ImpureFunctionError,
     InvalidHandleError,
     MalformedProgramError,
     NotALeafError,
@@ -98,6 +100,7 @@ __all__ = [
     "Compiled",
     "Function",
     "GuardMissError",
+    "ImpureFunctionError",
     "where",
     "lt",
     "le",

@@ -522,7 +522,7 @@ def test_loader_rejects_malformed_arrays():
     def mutated(name, fn):
         s = dict(base)
         tr = dict(t)
-        arr = np.frombuffer(tr[name], dtype=dict(pyad.compiled._FIELDS)[name]).copy()
+        arr = np.frombuffer(tr[name], dtype=dict(pyad.program.FIELDS)[name]).copy()
         tr[name] = fn(arr)
         s["traces"] = [tr]
         return s
@@ -556,9 +556,7 @@ def test_loader_rejects_malformed_arrays():
         with pytest.raises(ValueError):
             _load(s)
     # an operand pointing at itself or later is an out-of-order (cyclic) tape
-    arrays = {
-        k: np.frombuffer(v, dtype=dict(pyad.compiled._FIELDS)[k]).copy() for k, v in t.items()
-    }
+    arrays = {k: np.frombuffer(v, dtype=dict(pyad.program.FIELDS)[k]).copy() for k, v in t.items()}
     last = int(arrays["arg_start"][-2])
     arrays["args"][last] = len(arrays["node_op"]) - 1
     with pytest.raises(ValueError):
@@ -602,7 +600,7 @@ def test_fuzz_mutated_arrays_never_crash():
     f = pyad.compile(lambda x, y: (x * y + pyad.exp(x)) if x > y else pyad.sum([x, y, 3.0]) / x)
     f(2.0, 1.0)
     base = _state(f)
-    fields = dict(pyad.compiled._FIELDS)
+    fields = dict(pyad.program.FIELDS)
     rng = np.random.default_rng(7)
     accepted = 0
     for _ in range(1500):

@@ -28,7 +28,10 @@ from hypothesis import strategies as st
 
 import pyad
 from pyad._lib import lib
-from pyad.compiled import _FIELDS, _load, _Program
+from pyad.compiled import _load
+from pyad.program import FIELDS as _FIELDS
+from pyad.program import Program as _Program
+from pyad.replay import eval_batch
 
 EXAMPLES = int(os.environ.get("PYAD_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
@@ -306,7 +309,7 @@ def test_fuzz_raw_programs(raw, data):
         assert all_same(vals, wv) and all_same(grads, wj), (p, vals, wv, grads, wj)
     cols = [np.array([p[i] for p in points]) for i in range(n)]
     for workers in (None, 2):
-        st_, info, V, G, fail = prog.eval_batch(cols, len(points), True, workers)
+        st_, info, V, G, fail = eval_batch(prog, cols, len(points), True, workers)
         assert st_ == 0
         for k, (holds, wv, wj) in enumerate(want):
             assert bool(fail[k]) == (not holds)

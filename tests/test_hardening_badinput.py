@@ -286,7 +286,7 @@ TABLE = {
     "pickle-version": (
         lambda F: pyad.compiled._load(dict(F["state"], version=99)),
         ValueError,
-        r"malformed pickled compiled function \(unknown format\)",
+        r"malformed pickled compiled function \(unknown format version 99\)",
     ),
     "pickle-inputs": (
         lambda F: pyad.compiled._load(dict(F["state"], n_in=3)),
@@ -402,7 +402,8 @@ TABLE = {
     "compiled-kind-changes": (
         lambda F: F["k"](-1.0),
         TypeError,
-        r"returned a different kind of result \(a tuple of 2\) than when first traced",
+        r"returned a different kind of result \(1 argument -> a tuple of 2\) "
+        r"than when first traced \(1 argument -> one value\)",
     ),
     "Function-input-type": (
         lambda F: pyad.Function([1.0], F["y"]),

@@ -204,12 +204,14 @@ class Compiled:
         prog = self._trace(xs)
         st, vals, grads, info = prog.eval(xs, want_grad)
         if st == lib.PYAD_ERR_GUARD:
-            raise self._impure(list(xs))
+            raise self._impure(prog, list(xs))
         if st != 0:
             self._raise(st, prog, info, None)
         return vals, grads
 
-    def _impure(self, point: object) -> ImpureFunctionError:
+    def _impure(self, prog: Program, point: object) -> ImpureFunctionError:
+        with _state_lock:  # a trace that misses its own guards is useless
+            self._traces = [t for t in self._traces if t is not prog]
         return ImpureFunctionError(
             f"pyad: the trace just made at {point} does not take the branches it "
             "recorded when replayed at that same point: the compiled function is "
@@ -231,6 +233,7 @@ class Compiled:
         self, cols: list[Column], N: int, want_grad: bool, workers: int | None
     ) -> tuple[FloatArray, FloatArray | None]:
         """Replay N points: (values (N, m), grads (N, m, n) or None)."""
+        first_trace = None
         if not self._traces:
             if N == 0:
                 if self.fn is None or self.n_in is None:
@@ -238,7 +241,7 @@ class Compiled:
                         "the first call of a compiled function needs at least one point"
                     )
             else:
-                self._trace_at(cols, 0)
+                first_trace = self._trace_at(cols, 0)
         if len(cols) != self.n_in:  # another thread's first trace won
             self._arity_error(len(cols))
         m, n = cast(int, self.n_out), cast(int, self.n_in)
@@ -247,18 +250,21 @@ class Compiled:
         todo = np.arange(N)  # original indices still to solve
         sub = cols
         tried: dict[int, Program] = {}  # by id; holding them keeps ids unique
+        made_at: dict[int, int] = {}  # id of a trace made by this call -> its point
+        if N and first_trace is not None:
+            made_at[id(first_trace)] = 0
         err: tuple[int, int, Program, Info] | None = None  # (point, st, prog, info): first fp error
         # Every pass either tries a cached trace once, or makes a trace that
         # must solve its own point: at most cache_size + N passes.
         while todo.size:
             prog = next((t for t in self._traces if id(t) not in tried), None)
-            fresh = prog is None
             if prog is None:
                 # no cached trace fits the first unsolved point: trace it there
                 first = int(todo[0])
                 if err is not None and first > err[0]:
                     break
                 prog = self._trace_at(cols, first)
+                made_at[id(prog)] = first
             tried[id(prog)] = prog
             st, info, v, g, fail = replay.eval_batch(prog, sub, todo.size, want_grad, workers)
             if st != 0:
@@ -273,8 +279,8 @@ class Compiled:
             else:
                 keep = np.ones(todo.size, bool)
                 ok = fail == 0
-            if fresh and not ok[0] and keep[0]:
-                raise self._impure(f"batch point {int(todo[0])}")
+            if made_at.get(id(prog)) == int(todo[0]) and not ok[0] and keep[0]:
+                raise self._impure(prog, f"batch point {int(todo[0])}")
             idx = todo[ok]
             values[idx] = v[ok]
             if grads is not None:  # want_grad

@@ -129,7 +129,9 @@ class _Batch:
     """One batch call: every buffer C reads or writes, and the cancel flag.
     The C pointers stay valid as long as this object lives."""
 
-    def __init__(self, prog: Program, cols: Sequence[Column], N: int, want_grad: bool) -> None:
+    def __init__(
+        self, prog: Program, cols: Sequence[Column], N: int, want_grad: bool, n_slices: int = 1
+    ) -> None:
         n, m = prog.n_in, prog.n_out
         if len(cols) != n:
             raise TypeError(f"pyad: this trace takes {n} inputs, not {len(cols)}")
@@ -168,11 +170,20 @@ class _Batch:
                 ffi.from_buffer("double[]", self.grads) if self.grads.size else ffi.new("double[1]")
             )
         self.fp = ffi.from_buffer("uint8_t[]", self.fail) if N else ffi.new("uint8_t[1]")
-        self.cancel = ffi.new("int *")  # raised by pyad_cancel, polled by C
+        # One cancel flag per slice (raised by pyad_cancel, polled by C).
+        self.n_slices = n_slices
+        self.cancel = ffi.new("int[]", n_slices)
 
-    def run(self, lo: int, hi: int, mode: int) -> tuple[int, Info]:
-        """Points [lo, hi) under error mode `mode` (workers run with the
-        caller's mode: it is per thread)."""
+    def cancel_from(self, first: int) -> None:
+        """Ask slices first, first + 1, ... to stop at their next block."""
+        for s in range(first, self.n_slices):
+            lib.pyad_cancel(self.cancel + s)
+
+    def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]:
+        """Points [lo, hi), slice s, under error mode `mode` (workers run
+        with the caller's mode: it is per thread). When the slice fails,
+        the slices after it stop: the lowest failing point wins, and
+        nothing after it is used."""
         nfail = ffi.new("size_t *")
         info = ffi.new("pyad_fail_info *")
         old = lib.pyad_set_errmode(mode)
@@ -193,10 +204,12 @@ class _Batch:
                 self.fail.size,
                 nfail,
                 info,
-                self.cancel,
+                self.cancel + s,
             )
         finally:
             lib.pyad_set_errmode(old)
+        if st != 0 and st != lib.PYAD_ERR_CANCELLED:
+            self.cancel_from(s + 1)
         return st, (info.point, info.node, info.guard)
 
 
@@ -208,12 +221,11 @@ def eval_batch(
     None, guard_fail mask). On an error, points from info[0] on may not
     have been run: their entries (fail mask included) are garbage."""
     k = min(check_workers(workers), MAX_WORKERS)
-    batch = _Batch(prog, cols, N, want_grad)
+    if N < 2 * k:
+        k = 1
+    batch = _Batch(prog, cols, N, want_grad, k)
     mode = lib.pyad_get_errmode()
-    if k <= 1 or N < 2 * k:
-        st, info = _run_here(batch, mode)
-    else:
-        st, info = _run_on_pool(batch, k, mode)
+    st, info = _run_here(batch, mode) if k == 1 else _run_on_pool(batch, k, mode)
     return st, info, batch.values, batch.grads, batch.fail
 
 
@@ -249,18 +261,18 @@ def _run_on_pool(batch: _Batch, k: int, mode: int) -> tuple[int, Info]:
     try:
         pool = _executor()
         for i in range(k):
-            futures.append(pool.submit(batch.run, bounds[i], bounds[i + 1], mode))
+            futures.append(pool.submit(batch.run, bounds[i], bounds[i + 1], mode, i))
         results = [f.result() for f in futures]
     except BaseException:
         try:
-            lib.pyad_cancel(batch.cancel)
+            batch.cancel_from(0)
             for f in futures:
                 f.cancel()  # not started yet: never will
         finally:
             _await(futures)
         raise
     for st, info in results:  # slices in order: the lowest failing point wins
-        if st != 0:
+        if st != 0:  # (slices after a failing one may say CANCELLED)
             return st, info
     return 0, (-1, -1, -1)
 

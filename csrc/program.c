@@ -73,9 +73,10 @@ struct pyad_program {
 
 static size_t block_override;
 
-/* tape.c: the test switch of pyad_debug_fail_alloc_after; 1 when this
- * allocation is to fail (takes the tape's lock, which replay never holds). */
-int pyad_debug_alloc_fails(void);
+/* tape.c: malloc and free under the tape's lock (fork safety), with the
+ * test switch of pyad_debug_fail_alloc_after. */
+void *pyad_locked_alloc(size_t bytes);
+void pyad_locked_free(void *const *blocks, size_t n);
 
 /* ---- creation and validation ------------------------------------------ */
 
@@ -83,10 +84,15 @@ static void *alloc_array(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    if (pyad_debug_alloc_fails())
-        return NULL;
-    return malloc(count ? count * size : 1);
+    return pyad_locked_alloc(count * size);
 }
+
+/* free() for a list of blocks, under one lock. */
+#define RELEASE(...)                                                     \
+    do {                                                                 \
+        void *const blocks_[] = {__VA_ARGS__};                           \
+        pyad_locked_free(blocks_, sizeof blocks_ / sizeof blocks_[0]);   \
+    } while (0)
 
 #define COPY(dst, src, count) \
     (((dst) = alloc_array((count), sizeof *(dst))) != NULL && \
@@ -96,21 +102,9 @@ void pyad_program_free(pyad_program *p)
 {
     if (!p)
         return;
-    free(p->op);
-    free(p->fast);
-    free(p->value);
-    free(p->arg_start);
-    free(p->args);
-    free(p->input_slot);
-    free(p->output_slot);
-    free(p->code);
-    free(p->dense);
-    free(p->g_kind);
-    free(p->g_a);
-    free(p->g_b);
-    free(p->g_c);
-    free(p->g_out);
-    free(p);
+    RELEASE(p->op, p->fast, p->value, p->arg_start, p->args, p->input_slot,
+            p->output_slot, p->code, p->dense, p->g_kind, p->g_a, p->g_b,
+            p->g_c, p->g_out, p);
 }
 
 static uint8_t fast_kind(int32_t op)
@@ -199,8 +193,7 @@ static int mark_dense(pyad_program *p)
     uint32_t *below = alloc_array(p->n_nodes ? p->n_nodes : 1, sizeof *below);
     uint32_t top = 0;
     if (!use || !below) {
-        free(use);
-        free(below);
+        RELEASE(use, below);
         return 0;
     }
     for (size_t k = 0; k < p->n_nodes; k++)
@@ -220,8 +213,7 @@ static int mark_dense(pyad_program *p)
         uint32_t s = p->output_slot[o];
         p->dense[o] = (uint8_t)(below[s] <= s);
     }
-    free(use);
-    free(below);
+    RELEASE(use, below);
     return 1;
 }
 
@@ -254,11 +246,12 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
     st = validate(node_op, arg_start, n_nodes, args, n_args, input_slot, n_in,
                   output_slot, n_out, guard_kind, guard_a, guard_b,
                   guard_outcome, n_guards, seen);
-    free(seen);
+    RELEASE(seen);
     if (st != PYAD_OK)
         return st;
-    if (pyad_debug_alloc_fails() || !(p = calloc(1, sizeof *p)))
+    if (!(p = alloc_array(1, sizeof *p)))
         return PYAD_ERR_NOMEM;
+    memset(p, 0, sizeof *p);
     p->n_nodes = n_nodes;
     p->n_args = n_args;
     p->n_in = n_in;
@@ -759,8 +752,7 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
     bt.val = alloc_array(2 * rows * bt.B + 2 * p->max_arity + rows, sizeof(double));
     bt.reached = alloc_array(rows, 1);
     if (!bt.val || !bt.reached) {
-        free(bt.val);
-        free(bt.reached);
+        RELEASE(bt.val, bt.reached);
         return PYAD_ERR_NOMEM;
     }
     bt.adj = bt.val + rows * bt.B;
@@ -836,7 +828,6 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
         }
     }
     *n_guard_fail = misses;
-    free(bt.val);
-    free(bt.reached);
+    RELEASE(bt.val, bt.reached);
     return st;
 }

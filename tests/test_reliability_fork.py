@@ -95,10 +95,10 @@ print("ok")
 
 
 def test_multiprocessing_fork_and_spawn_after_workers(tmp_path):
-    """multiprocessing children (fork and spawn contexts, a Process and a
-    Pool) replay with workers= after the parent did, and get the parent's
-    results bit for bit; a compiled function passes to spawned children
-    by pickle."""
+    """multiprocessing children (fork, forkserver and spawn contexts; a
+    Process and a Pool) replay with workers= after the parent did, while a
+    parent thread sweeps backward, and get the parent's results bit for
+    bit; a compiled function passes to spawned children by pickle."""
     out = run_script(
         tmp_path,
         """

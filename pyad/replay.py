@@ -47,7 +47,8 @@ __all__ = ["MAX_WORKERS", "check_workers", "eval_batch", "parse_args"]
 # More slices than this share the pool's threads; results are the same.
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
 _CHUNK_SECONDS = 0.02  # aim of one C call on the calling thread
-_OPS_PER_FIRST_CHUNK = 1 << 21  # first chunk: about this many op evaluations
+_BLOCK_MAX = 256  # csrc/program.c BLOCK_MAX: the most points C runs op by op
+_OPS_PER_FIRST_CHUNK = 1 << 16  # first chunk: this many op evaluations (< ~10 ms)
 
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _pool_pid = -1
@@ -248,6 +249,8 @@ def _run_here(batch: _Batch, mode: int) -> tuple[int, Info]:
         # at most 8-fold at a time (timers are coarse, rates noisy)
         want = int((hi - lo) * _CHUNK_SECONDS / max(took, 1e-6))
         step = max(1, min(want, 8 * step))
+        if step > _BLOCK_MAX:  # whole blocks of points: no partial block per chunk
+            step -= step % _BLOCK_MAX
         lo = hi
     return st, info
 

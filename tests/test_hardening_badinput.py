@@ -442,17 +442,17 @@ TABLE = {
 
 
 def _impure_call():
-    w = Var(0.0)
+    box = [Var(0.0)]
 
     def fn(x):
-        y = x * 2.0 if x > w else -x
-        w.val = 10.0  # after the comparison: the trace cannot hold
+        y = x * 2.0 if x > box[0] else -x
+        box[0].val = 10.0  # after the comparison: the trace cannot hold
         return y
 
     try:
         pyad.compile(fn)(1.0)
     finally:
-        del w, fn  # (the traceback keeps this frame: free the Var now)
+        box.clear()  # (the traceback keeps this frame: free the Var now)
 
 
 @pytest.mark.parametrize("row", sorted(TABLE))

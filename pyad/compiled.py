@@ -30,7 +30,8 @@ import numpy as np
 from . import var as _var
 from ._lib import ffi, lib
 from .errors import GuardMissError, PyadError, check
-from .var import _OP, Var, as_float
+from .optable import CODE as _OP
+from .var import Var, as_float
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -126,6 +126,9 @@ def make_fn(steps, all_live=False):
                 y = abs(args[0])
             elif op == "sum":
                 y = pyad.sum(args)
+            elif op == "dot":
+                k = len(args) // 2
+                y = pyad.dot(args[:k], args[k : 2 * k], args[-1] if len(args) % 2 else None)
             else:
                 y = getattr(pyad, op)(*args)
             nodes.append(y)
@@ -225,6 +228,9 @@ def test_fuzz_ops_on_numbers_and_vars(op, data):
         got = (-Var(xs[0]) if op == "neg" else abs(Var(xs[0]))).val
     elif op == "sum":
         got = pyad.sum(xs)
+    elif op == "dot":
+        k = len(xs) // 2
+        got = pyad.dot(xs[:k], xs[k : 2 * k], xs[-1] if len(xs) % 2 else None)
     else:
         got = getattr(pyad, op)(*xs)
     assert same(float(got), want), (op, xs, got, want)

@@ -10,7 +10,17 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["tape.c", "ops.c", "program.c"]
+SOURCES = [
+    "tape.c",
+    "record.c",
+    "sweep.c",
+    "graph.c",
+    "export.c",
+    "ops.c",
+    "program.c",
+    "replay.c",
+    "batch.c",
+]
 
 
 def _cdef_from_header(path):

@@ -41,10 +41,22 @@ enum {
     PYAD_RAISE_UNDERFLOW = 8
 };
 
-/* The op table, for the Python layer to look ops up by name. */
+/* The op registry (csrc/oplist.h), for the Python layer, which builds its
+ * functions, methods and numpy hooks from it. Op codes are stable and dense
+ * from 0; nothing persisted stores them (pickles store names). */
 int pyad_op_count(void);
-const char *pyad_op_name(int op);
-int pyad_op_arity(int op);          /* 1, 2, or -1 for n-ary */
+const char *pyad_op_name(int op);   /* "" for an unknown code */
+int pyad_op_arity(int op);          /* 1, 2, 3, or -1 for n-ary; 0: unknown */
+/* Which second partials may be non-zero (Hessian sparsity). */
+enum {
+    PYAD_HESS_NONE = 0,   /* none: linear or piecewise-constant derivative */
+    PYAD_HESS_FULL = 1,   /* any pair of operands */
+    PYAD_HESS_CROSS = 2,  /* only between different operands (mul) */
+    PYAD_HESS_DOT = 3     /* only between w_i and x_i (dot) */
+};
+int pyad_op_hess(int op);           /* PYAD_HESS_*, -1 for an unknown code */
+const char *pyad_op_ufunc(int op);  /* numpy's ufunc name, or "" */
+const char *pyad_op_note(int op);   /* domain and kink conventions */
 
 /* Recording. Each returns the new node's handle or a negative status. */
 int64_t pyad_leaf(double value);
@@ -76,6 +88,17 @@ int pyad_set_grad(int64_t h, double grad);
 int pyad_backward(int64_t out, double seed);
 /* Set grad = 0 on each given node and every node it depends on. */
 int pyad_zero_grad(const int64_t *handles, size_t n);
+
+/* The backward pass from out recorded as ops (create_graph), so that the
+ * gradient can be differentiated again. The seed is the node of handle
+ * seed_h, or the constant seed_c when seed_h < 0. For each wrt[i],
+ * grad_out[i] receives a new handle to the node of d(out)/d(wrt[i]), or -1
+ * where out does not depend on it. With stop_at_wrt the sweep does not go
+ * past a wrt node (each is an independent variable). .grad is not touched.
+ * All or nothing: on an error no handle is made. */
+int pyad_grad_graph(int64_t out, int64_t seed_h, double seed_c,
+                    const int64_t *wrt, size_t n_wrt, int stop_at_wrt,
+                    int64_t *grad_out);
 
 /* Extract the graph between input and output nodes as a flat program, for
  * replay. Node k of the program is PYAD_NODE_INPUT, PYAD_NODE_CONST (a leaf

@@ -1,5 +1,6 @@
 """Generate pyad/_pyad_cffi.pyi, the typed stub of the compiled module, from
-csrc/pyad.h.
+csrc/pyad.h (and pyad/ops.pyi, the op functions, from csrc/oplist.h: see
+opstub.py).
 
 The header stays the one source of truth: this parses exactly the cdef text
 that ffibuild.py hands to cffi (with pycparser, which cffi itself uses) and
@@ -27,6 +28,7 @@ HEADER = os.path.join(HERE, "pyad.h")
 STUB = os.path.join(os.path.dirname(HERE), "pyad", "_pyad_cffi.pyi")
 
 sys.path.insert(0, HERE)
+import opstub  # noqa: E402
 from ffibuild import _cdef_from_header  # noqa: E402  (csrc/ is not a package)
 
 del sys.path[0]
@@ -141,16 +143,17 @@ def generate(header: str = HEADER) -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = generate()
-    if "--check" in argv:
-        with open(STUB) as f:
-            if f.read() == text:
-                return 0
-        print(f"{STUB} is out of date: run `python csrc/stubgen.py`", file=sys.stderr)
-        return 1
-    with open(STUB, "w", newline="\n") as f:
-        f.write(text)
-    return 0
+    status = 0
+    for path, text in ((STUB, generate()), (opstub.STUB, opstub.generate())):
+        if "--check" in argv:
+            with open(path) as f:
+                if f.read() != text:
+                    print(f"{path} is out of date: run `python csrc/stubgen.py`", file=sys.stderr)
+                    status = 1
+            continue
+        with open(path, "w", newline="\n") as f:
+            f.write(text)
+    return status
 
 
 if __name__ == "__main__":

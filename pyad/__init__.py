@@ -8,7 +8,8 @@
 (-3.995358, -1.758143)
 """
 
-from . import forking as _forking  # noqa: E402,F401  (fork() hooks; last: it needs the rest)
+from . import forking as _forking  # noqa: F401  (installs the fork() hooks)
+from . import ufuncs as _ufuncs  # noqa: F401  (installs Var.__array_ufunc__)
 from ._lib import lib as _lib
 from .compiled import Compiled, Function, compile
 from .dot import to_dot
@@ -25,26 +26,9 @@ from .errors import (
 )
 from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
-from .ops import (
-    cos,
-    exp,
-    expm1,
-    ge,
-    gt,
-    le,
-    log,
-    log1p,
-    lt,
-    relu,
-    sigmoid,
-    sin,
-    softplus,
-    sqrt,
-    sum,
-    tanh,
-    where,
-)
-from .var import Var, dot
+from .ops import *  # noqa: F403  (every op of the C registry: exp, sin, where, ...)
+from .ops import __all__ as _op_names
+from .var import Var
 from .var import release_dead as _release_dead
 
 __version__ = "0.1.0"
@@ -66,20 +50,8 @@ def live_nodes() -> int:
 
 
 __all__ = [
+    *_op_names,
     "Var",
-    "exp",
-    "log",
-    "sin",
-    "cos",
-    "tanh",
-    "sigmoid",
-    "relu",
-    "sqrt",
-    "log1p",
-    "expm1",
-    "softplus",
-    "sum",
-    "dot",
     "grad",
     "value_and_grad",
     "gradcheck",
@@ -101,9 +73,4 @@ __all__ = [
     "Function",
     "GuardMissError",
     "ImpureFunctionError",
-    "where",
-    "lt",
-    "le",
-    "gt",
-    "ge",
 ]

@@ -184,10 +184,8 @@ class Compiled:
                 self._traces = [prog] + rest
 
     def _arity_error(self, got: int) -> None:
-        raise TypeError(
-            f"compiled function takes {self.n_in} argument"
-            f"{'s' if self.n_in != 1 else ''}, got {got}"
-        )
+        s = "s" if self.n_in != 1 else ""
+        raise TypeError(f"compiled function takes {self.n_in} argument{s}, got {got}")
 
     # ---- evaluation -----------------------------------------------------
     def _point(self, xs: Sequence[Any], want_grad: bool) -> tuple[Any, Any]:  # xs: floats
@@ -391,18 +389,8 @@ class Compiled:
 
     # ---- pickling (format: pyad/pickling.py) ------------------------------------
     def __reduce__(self) -> tuple[Callable[[object], Compiled], tuple[dict[str, Any]]]:
-        ops, traces = pickling.encode(self._traces)
-        state = {
-            "version": pickling.FORMAT_VERSION,
-            "ops": ops,
-            "n_in": self.n_in,
-            "n_out": self.n_out,
-            "tuple_out": self.tuple_out,
-            "cache_size": self.cache_size,
-            "function": isinstance(self, Function),
-            "traces": traces,
-        }
-        return (_load, (state,))
+        header = (self.n_in, self.n_out, self.tuple_out, self.cache_size)
+        return (_load, (pickling.encode(self._traces, *header, isinstance(self, Function)),))
 
 
 class Function(Compiled):

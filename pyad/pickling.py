@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._lib import ffi, lib
+from .optable import CODE as _CODE
 from .program import FIELDS, Program
 
 if TYPE_CHECKING:
@@ -41,10 +41,7 @@ V1_OP_NAMES: tuple[str, ...] = tuple(
     "log1p expm1 softplus sum lt le gt ge where dot".split()
 )
 
-# This build's op codes, by name, and names by code (built once).
-_CODE: dict[str, int] = {
-    ffi.string(lib.pyad_op_name(i)).decode(): i for i in range(lib.pyad_op_count())
-}
+# This build's op codes by name (the registry, pyad/optable.py), and names by code.
 _NAME: dict[int, str] = {i: n for n, i in _CODE.items()}
 
 
@@ -52,9 +49,17 @@ def op_name(code: int) -> str:
     return _NAME.get(code, "?")
 
 
-def encode(traces: Sequence[Program]) -> tuple[list[str], list[dict[str, bytes]]]:
-    """(the op names used, one dict of array bytes per trace), with node_op
-    rewritten as indices into the names."""
+def encode(
+    traces: Sequence[Program],
+    n_in: int | None,
+    n_out: int | None,
+    tuple_out: bool | None,
+    cache_size: int,
+    function: bool,
+) -> dict[str, Any]:
+    """The pickled state of a compiled function: the header, the op names
+    the traces use, and each trace's arrays as bytes with node_op rewritten
+    as indices into those names."""
     used = sorted({int(c) for t in traces for c in np.unique(t.arrays["node_op"]) if c >= 0})
     index = np.full(max(used, default=0) + 1, -1, np.int32)
     index[used] = np.arange(len(used), dtype=np.int32)
@@ -66,7 +71,16 @@ def encode(traces: Sequence[Program]) -> tuple[list[str], list[dict[str, bytes]]
         node_op[ops] = index[node_op[ops]]
         arrays["node_op"] = node_op
         out.append({name: arrays[name].tobytes() for name, _ in FIELDS})
-    return [_NAME[c] for c in used], out
+    return {
+        "version": FORMAT_VERSION,
+        "ops": [_NAME[c] for c in used],
+        "n_in": n_in,
+        "n_out": n_out,
+        "tuple_out": tuple_out,
+        "cache_size": cache_size,
+        "function": function,
+        "traces": out,
+    }
 
 
 class UnknownOpError(ValueError):

@@ -6,8 +6,8 @@ makes no reference cycles and the cyclic GC has little to walk. When a Var
 dies, __del__ releases its handle; the C core frees the node once no live
 node depends on it.
 
-The operators are not written here: ops.py builds them, one line per op,
-with the factories at the bottom of this file.
+The operators, functions and methods of the ops are not written here:
+ops.py builds them from the C op registry with the factories of record.py.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import fractions
 import numbers
 import operator
 import threading
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, cast, overload
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, overload
 
 import numpy as np
 
@@ -27,9 +26,6 @@ from .errors import check
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-_OP: dict[str, int] = {
-    ffi.string(lib.pyad_op_name(i)).decode(): i for i in range(lib.pyad_op_count())
-}
 _new: Callable[[type[Var]], Var] = object.__new__
 
 # ---- static types (for type checkers; no run-time role) -------------------
@@ -174,20 +170,11 @@ class Var:
         __rpow__: _Reflected
         __neg__: _Method
         __abs__: _Method
-        neg: _Method  # the same functions as methods
-        abs: _Method
-        exp: _Method
-        log: _Method
-        sin: _Method
-        cos: _Method
-        tanh: _Method
-        sigmoid: _Method
-        relu: _Method
-        sqrt: _Method
-        log1p: _Method
-        expm1: _Method
-        softplus: _Method
         __array_ufunc__: Callable[..., Any]
+
+        # Every op of the registry is also a method (v.exp(), v.arctan2(w)),
+        # made by ops.py from the C table.
+        def __getattr__(self, name: str) -> Callable[..., Var]: ...
 
     def __init__(self, value: Real) -> None:
         if hasattr(self, "_h"):  # re-initialising would leak the node
@@ -379,247 +366,3 @@ def _leaf_from_state(val: float, grad: float) -> Var:
     v = Var(val)
     v.grad = grad
     return v
-
-
-# ---- op factories: ops.py uses these, one line per op -------------------
-
-
-def _fail(status: int, name: str, *operands: Var | float) -> None:
-    check(status, f"{name}({', '.join(_fmt(x) for x in operands)})")
-
-
-def eval_numbers(op: int, name: str, *xs: object) -> float:
-    """Apply op to plain numbers in C (same code as recording): a float."""
-    vals: list[float] = []
-    for x in xs:
-        f = as_float(x)
-        if f is None:
-            raise _type_error(name, x)
-        vals.append(f)
-    out = ffi.new("double *")
-    st = lib.pyad_eval(op, ffi.new("double[]", vals), len(vals), out)
-    if st < 0:
-        _fail(st, name, *vals)
-    r: float = out[0]
-    return r
-
-
-_PY_OPERATOR: dict[str, Callable[[Any, Any], Any]] = {
-    "add": operator.add,
-    "sub": operator.sub,
-    "mul": operator.mul,
-    "div": operator.truediv,
-    "pow": operator.pow,
-}
-
-
-def object_array(x: object) -> npt.NDArray[np.object_]:
-    """x as a numpy object array (0-d for a scalar), for object loops."""
-    if isinstance(x, np.ndarray):
-        return x.astype(object)
-    a = np.empty((), dtype=object)
-    a[()] = x
-    return a
-
-
-# Operands that can never take part in arithmetic: refused with a TypeError
-# naming them, rather than NotImplemented (which would let str or list
-# answer with a message about Var).
-NEVER_OPERANDS = (
-    str,
-    bytes,
-    bytearray,
-    complex,
-    list,
-    tuple,
-    dict,
-    set,
-    frozenset,
-    type(None),
-    np.complexfloating,
-    np.str_,
-    np.bytes_,
-)
-
-
-def elementwise(name: str, left: object, right: object) -> Any:
-    """left <op> right when one side is not a Var or a real number: with a
-    numpy array, an object array of Vars computed by numpy's object loops;
-    with a value that is never an operand, TypeError; else NotImplemented,
-    so that the other type may answer."""
-    other = right if isinstance(left, Var) else left
-    if isinstance(other, np.ndarray) and other.dtype.kind in "biufO":
-        return _PY_OPERATOR[name](object_array(left), object_array(right))
-    if isinstance(other, NEVER_OPERANDS) or isinstance(other, np.ndarray):
-        raise TypeError(
-            f"unsupported operand type for {name}: {type(left).__name__} and {type(right).__name__}"
-        )
-    return NotImplemented
-
-
-def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """(forward, reflected) methods for the binary op `name`."""
-    op = _OP[name]
-
-    # b is Any: `type(b) is ...` tests, kept for speed, do not narrow it.
-    def forward(
-        a: Var,
-        b: Any,
-        _op: int = op,
-        _vv: Callable[[int, int, int], int] = lib.pyad_binary,
-        _vc: Callable[[int, int, float], int] = lib.pyad_binary_vc,
-    ) -> Any:
-        tb = type(b)
-        if tb is Var:
-            h = _vv(_op, a._h, b._h)
-        elif tb is float or tb is int:
-            h = _vc(_op, a._h, b)
-        elif isinstance(b, Var):
-            h = _vv(_op, a._h, b._h)
-        else:
-            f = as_float(b)
-            if f is None:
-                return elementwise(name, a, b)
-            b = f
-            h = _vc(_op, a._h, b)
-        if h < 0:
-            _fail(h, name, a, b)
-        v = _new(Var)
-        v._h = h
-        return v
-
-    def reflected(
-        a: Var, b: Any, _op: int = op, _cv: Callable[[int, float, int], int] = lib.pyad_binary_cv
-    ) -> Any:
-        # b <op> a, where b is not a Var
-        if type(b) is not float:
-            f = as_float(b)
-            if f is None:
-                return elementwise(name, b, a)
-            b = f
-        h = _cv(_op, b, a._h)
-        if h < 0:
-            _fail(h, name, b, a)
-        v = _new(Var)
-        v._h = h
-        return v
-
-    return forward, reflected
-
-
-def unary(name: str) -> UnaryFunction:
-    """The function for the unary op `name`: Var -> Var, number -> float."""
-    op = _OP[name]
-
-    def function(
-        x: object, _op: int = op, _un: Callable[[int, int], int] = lib.pyad_unary
-    ) -> Var | float:
-        if type(x) is Var or isinstance(x, Var):
-            h = _un(_op, x._h)
-            if h < 0:
-                _fail(h, name, x)
-            v = _new(Var)
-            v._h = h
-            return v
-        return eval_numbers(_op, name, x)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = (
-        f"{name}(x): a Var recording {name} when x is a Var, else a float.\n\n"
-        f"Also available as the method Var.{name}(), so numpy object arrays\n"
-        f"of Vars work with the matching numpy function."
-    )
-    setattr(Var, name, function)
-    return cast("UnaryFunction", function)  # Var -> Var, number -> float
-
-
-def _record_nary(op: int, name: str, items: Sequence[object]) -> Var | float:
-    """Record op over items (Vars and real numbers, at least one Var) as one
-    node; a float if there is no Var (evaluated by the same C code)."""
-    handles = [x._h for x in items if type(x) is Var]
-    constants = ffi.NULL
-    if len(handles) != len(items):
-        handles, consts = [], []  # (Var handle or -1, constant or 0.0) each
-        for x in items:
-            if isinstance(x, Var):
-                if x._h < 0:  # tampered: C would read it as a constant
-                    check(lib.PYAD_ERR_HANDLE, name)
-                handles.append(x._h)
-                consts.append(0.0)
-            else:
-                f = as_float(x)
-                if f is None:
-                    raise _type_error(name, x)
-                handles.append(-1)
-                consts.append(f)
-        if all(h < 0 for h in handles):
-            return eval_numbers(op, name, *consts)
-        constants = ffi.new("double[]", consts)
-    h = lib.pyad_nary(op, ffi.new("int64_t[]", handles), constants, len(handles))
-    if h < 0:
-        shown = ", ".join(_fmt(x) for x in items[:8])
-        more = f", ... ({len(items)} operands)" if len(items) > 8 else ""
-        check(h, f"{name}({shown}{more})")
-    v = _new(Var)
-    v._h = h
-    return v
-
-
-def function(name: str) -> Callable[..., Any]:
-    """The function for the op `name` taking a fixed number of operands,
-    each a Var or a number: a Var if any operand is a Var, else a float."""
-    op = _OP[name]
-    arity = lib.pyad_op_arity(op)
-
-    def f(*operands: object) -> Var | float:
-        if len(operands) != arity:
-            raise TypeError(f"{name}() takes {arity} operands, got {len(operands)}")
-        return _record_nary(op, name, operands)
-
-    f.__name__ = f.__qualname__ = name
-    return f
-
-
-@overload
-def nary_sum(iterable: Iterable[Real], _op: int = ...) -> float: ...
-@overload
-def nary_sum(iterable: Iterable[Var | Real], _op: int = ...) -> Var | float: ...
-def nary_sum(iterable: Iterable[object], _op: int = _OP["sum"]) -> Var | float:
-    """pyad.sum: Vars and numbers summed as one n-ary node (a float if there
-    is no Var), in the order given.
-
-    >>> import pyad
-    >>> a, b = pyad.Var(1.0), pyad.Var(2.0)
-    >>> y = pyad.sum([a, b, a * b, 0.5]); y.backward(); y.val, a.grad, b.grad
-    (5.5, 3.0, 2.0)
-    >>> pyad.sum([1, 2.5]), pyad.sum([])
-    (3.5, 0.0)
-    """
-    items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
-    if not items:
-        return 0.0
-    return _record_nary(_op, "sum", items)
-
-
-def dot(ws: Iterable[object], xs: Iterable[object], bias: object = None) -> Var | float:
-    """pyad.dot: sum(w * x for w, x in zip(ws, xs)) (+ bias) as ONE node.
-
-    The fast way to write a neuron: one C call instead of one per term.
-    Operands are Vars or numbers; a float if none is a Var. The products are
-    added left to right, then the bias.
-
-    >>> import pyad
-    >>> w, x = [pyad.Var(1.0), pyad.Var(2.0)], [3.0, 4.0]
-    >>> y = pyad.dot(w, x, 0.5); y.backward(); y.val, w[0].grad, w[1].grad
-    (11.5, 3.0, 4.0)
-    >>> pyad.dot([1, 2], [3, 4])
-    11.0
-    """
-    w = ws if isinstance(ws, list) else list(ws)
-    x = xs if isinstance(xs, list) else list(xs)
-    if len(w) != len(x):
-        raise ValueError(f"dot(): {len(w)} weights but {len(x)} inputs")
-    items = w + x if bias is None else w + x + [bias]
-    if not items:
-        return 0.0
-    return _record_nary(_OP["dot"], "dot", items)

@@ -116,10 +116,8 @@ def _sig_neg(a):
 
 
 def _sigmoid_d(a):
-    if math.isnan(a):
-        return a
-    e = _exp(-abs(a))
-    return fdiv(e, (1.0 + e) * (1.0 + e))
+    # s(a) s(-a): the form opdefs.h documents (exact in both tails)
+    return _sigmoid(a) * _sigmoid(-a)
 
 
 def _softplus(a):
@@ -139,24 +137,6 @@ def _sum(xs):
     return s
 
 
-def _dot(x):
-    """dot over w0..wk-1, x0..xk-1 (, bias): products added left to right,
-    then the bias (n odd)."""
-    k = len(x) // 2
-    s = 0.0
-    for i in range(k):
-        s = s + x[i] * x[k + i] if i else x[0] * x[k]
-    if len(x) % 2:
-        s = s + x[-1] if k else x[0]
-    return s
-
-
-def _dot_d(x, y):
-    k = len(x) // 2
-    d = x[k : 2 * k] + x[:k]
-    return d + [1.0] if len(x) % 2 else d
-
-
 def _pow_d(x, y):
     a, k = x
     d0 = 0.0 if k == 0.0 else k * fpow(a, k - 1.0)
@@ -173,6 +153,28 @@ def _sign_d(a):
     return 1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0 if a == 0.0 else NAN
 
 
+def _sinh(x):
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(INF, x)
+
+
+def _dot(x):
+    k = len(x) // 2
+    s = x[0] * x[k] if k else x[0]
+    for i in range(1, k):
+        s = s + x[i] * x[k + i]
+    if k and len(x) % 2:
+        s = s + x[-1]
+    return s
+
+
+def _dot_d(x, y):
+    k = len(x) // 2
+    return x[k : 2 * k] + x[:k] + ([1.0] if len(x) % 2 else [])
+
+
 # name -> (arity, forward(list) -> float, partials(list, y) -> list)
 OPS = {
     "add": (2, lambda x: x[0] + x[1], lambda x, y: [1.0, 1.0]),
@@ -183,7 +185,7 @@ OPS = {
     "neg": (1, lambda x: -x[0], lambda x, y: [-1.0]),
     "abs": (1, lambda x: abs(x[0]), lambda x, y: [_sign_d(x[0])]),
     "exp": (1, lambda x: _exp(x[0]), lambda x, y: [y]),
-    "log": (1, lambda x: _log(x[0]), lambda x, y: [INF if x[0] == 0.0 else fdiv(1.0, x[0])]),
+    "log": (1, lambda x: _log(x[0]), lambda x, y: [fdiv(1.0, x[0] + 0.0)]),
     "sin": (1, lambda x: _sin(x[0]), lambda x, y: [_cos(x[0])]),
     "cos": (1, lambda x: _cos(x[0]), lambda x, y: [-_sin(x[0])]),
     "tanh": (1, lambda x: math.tanh(x[0]), lambda x, y: [fdiv(1.0, _cosh(x[0]) * _cosh(x[0]))]),
@@ -193,7 +195,7 @@ OPS = {
         lambda x: _relu(x[0]),
         lambda x, y: [1.0 if x[0] > 0.0 else 0.0 if x[0] <= 0.0 else NAN],
     ),
-    "sqrt": (1, lambda x: _sqrt(x[0]), lambda x, y: [INF if y == 0.0 else fdiv(0.5, y)]),
+    "sqrt": (1, lambda x: _sqrt(x[0]), lambda x, y: [fdiv(0.5, y + 0.0)]),
     "log1p": (1, lambda x: _log1p(x[0]), lambda x, y: [fdiv(1.0, 1.0 + x[0])]),
     "expm1": (1, lambda x: _expm1(x[0]), lambda x, y: [_exp(x[0])]),
     "softplus": (1, lambda x: _softplus(x[0]), lambda x, y: [_sigmoid(x[0])]),
@@ -202,12 +204,17 @@ OPS = {
     "le": (2, lambda x: 1.0 if x[0] <= x[1] else 0.0, lambda x, y: [0.0, 0.0]),
     "gt": (2, lambda x: 1.0 if x[0] > x[1] else 0.0, lambda x, y: [0.0, 0.0]),
     "ge": (2, lambda x: 1.0 if x[0] >= x[1] else 0.0, lambda x, y: [0.0, 0.0]),
-    "dot": (-1, _dot, _dot_d),
     "where": (
         3,
         lambda x: x[1] if x[0] > 0.0 else x[2],
         lambda x, y: [0.0, 1.0 if x[0] > 0.0 else 0.0, 0.0 if x[0] > 0.0 else 1.0],
     ),
+    "dot": (-1, _dot, _dot_d),
+    "pos": (1, lambda x: x[0], lambda x, y: [1.0]),
+    "sign": (1, lambda x: _sign_d(x[0]) + 0.0, lambda x, y: [0.0]),
+    "cosh": (1, lambda x: _cosh(x[0]), lambda x, y: [_sinh(x[0])]),
+    "sinh": (1, lambda x: _sinh(x[0]), lambda x, y: [_cosh(x[0])]),
+    "square": (1, lambda x: x[0] * x[0], lambda x, y: [2.0 * x[0]]),
 }
 
 

@@ -38,7 +38,7 @@ FUZZ = settings(
     derandomize=not os.environ.get("PYAD_FUZZ_RANDOM"),
     suppress_health_check=list(HealthCheck),
 )
-OP = pyad.var._OP
+OP = pyad.optable.CODE
 NAMES = {i: n for n, i in OP.items()}
 INPUT, CONST = lib.PYAD_NODE_INPUT, lib.PYAD_NODE_CONST
 

@@ -108,12 +108,6 @@ _BINARY = {
 }
 
 
-def _dot(args):
-    """pyad.dot over the operands as the op takes them: w..., x... (, bias)."""
-    k = len(args) // 2
-    return pyad.dot(args[:k], args[k : 2 * k], args[-1] if len(args) % 2 else None)
-
-
 def make_fn(steps, all_live=False):
     """The program as a Python function of Vars, written with pyad's
     operators and functions (constants as plain floats). It returns the
@@ -133,7 +127,8 @@ def make_fn(steps, all_live=False):
             elif op == "sum":
                 y = pyad.sum(args)
             elif op == "dot":
-                y = _dot(args)
+                k = len(args) // 2
+                y = pyad.dot(args[:k], args[k : 2 * k], args[-1] if len(args) % 2 else None)
             else:
                 y = getattr(pyad, op)(*args)
             nodes.append(y)
@@ -234,7 +229,8 @@ def test_fuzz_ops_on_numbers_and_vars(op, data):
     elif op == "sum":
         got = pyad.sum(xs)
     elif op == "dot":
-        got = _dot(xs)
+        k = len(xs) // 2
+        got = pyad.dot(xs[:k], xs[k : 2 * k], xs[-1] if len(xs) % 2 else None)
     else:
         got = getattr(pyad, op)(*xs)
     assert same(float(got), want), (op, xs, got, want)

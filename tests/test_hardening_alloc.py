@@ -245,7 +245,7 @@ def test_c_program_new_directly():
         )
         == lib.PYAD_ERR_ARGS
     )
-    op = ffi.new("int32_t[]", [lib.PYAD_NODE_INPUT, pyad.var._OP["sin"]])
+    op = ffi.new("int32_t[]", [lib.PYAD_NODE_INPUT, pyad.optable.CODE["sin"]])
     val = ffi.new("double[]", [0.0, 0.0])
     starts = ffi.new("uint32_t[]", [0, 0, 1])
     args = ffi.new("uint32_t[]", [0])

@@ -57,10 +57,10 @@ def test_negative_handle_is_invalid_not_a_constant(call, h):
 
 
 def test_negative_handle_c_entry_points():
-    exp = pyad.var._OP["exp"]
+    exp = pyad.optable.CODE["exp"]
     for h in (-1, -3, -(2**63)):
         assert lib.pyad_unary(exp, h) == lib.PYAD_ERR_HANDLE
-        assert lib.pyad_binary(pyad.var._OP["add"], h, h) == lib.PYAD_ERR_HANDLE
+        assert lib.pyad_binary(pyad.optable.CODE["add"], h, h) == lib.PYAD_ERR_HANDLE
 
 
 @pytest.mark.parametrize("bad", [None, "3", 2**70, -(2**70), 1.5])

@@ -196,7 +196,7 @@ import pyad
 from pyad.program import FIELDS, Program
 
 n = 400_000  # a chain x, -x, --x, ...: every node an output
-neg = pyad.var._OP["neg"]
+neg = pyad.optable.CODE["neg"]
 arrays = {
     "node_op": np.array([-1] + [neg] * (n - 1), np.int32),
     "node_value": np.zeros(n),

@@ -32,6 +32,19 @@ def test_committed_stub_is_up_to_date():
     assert _stubgen().generate() == committed, "run `python csrc/stubgen.py`"
 
 
+def test_committed_ops_stub_is_up_to_date():
+    stubgen = _stubgen()
+    with open(stubgen.opstub.STUB) as f:
+        committed = f.read()
+    assert stubgen.opstub.generate() == committed, "run `python csrc/stubgen.py`"
+
+
+def test_ops_stub_names_every_op_of_the_registry():
+    from pyad.optable import OPS
+
+    assert [r[0] for r in _stubgen().opstub.rows()] == [op.name for op in OPS]
+
+
 def test_stub_names_what_the_compiled_module_exposes():
     from pyad._lib import lib
 

@@ -67,7 +67,7 @@ def chunk_cost(f, xs):
 
 
 def chain(n):
-    neg = pyad.var._OP["neg"]
+    neg = pyad.optable.CODE["neg"]
     arrays = {
         "node_op": np.array([-1] + [neg] * (n - 1), np.int32),
         "node_value": np.zeros(n),

@@ -1,0 +1,300 @@
+/* batch.c -- compiled replay of a batch of points (pyad_program_eval_batch).
+ *
+ * Op-major over blocks of B points: each op's value (and each edge's
+ * partial) is computed for the whole block in one loop, so the dispatch of
+ * an op is paid once per block, and the loops over points are what the
+ * compiler vectorises (the registry's definitions are inline, see ops.h).
+ * Then one reverse sweep per output over the block, one multiply-add per
+ * edge and point. Same definitions, same order as the tape and replay.c:
+ * bit-identical results.
+ */
+#include <fenv.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+#include "program.h"
+
+#define BLOCK_MAX 256
+#define BLOCK_MIN 8
+#define BLOCK_BUDGET ((size_t)6 << 20)   /* bytes of rows per block */
+
+static size_t block_override;
+
+/* Tuning knob for benchmarks: points per block of a batch; 0 = automatic. */
+int pyad_program_set_block(size_t points)
+{
+    if (points > BLOCK_MAX)
+        return PYAD_ERR_ARGS;
+    block_override = points;
+    return PYAD_OK;
+}
+
+typedef struct {
+    const pyad_program *p;
+    size_t B;               /* points per block */
+    double *val;            /* n_nodes rows of B */
+    double *adj;            /* n_nodes rows of B */
+    double *dp;             /* n_args rows of B: each edge's partial */
+    uint8_t *reached;       /* n_nodes */
+    double *point;          /* n_nodes: one point, for locating fp errors */
+} batch_t;
+
+/* Operand j of instruction c at point pt of the block. */
+#define PYAD_X(j) val[(size_t)a[j] * B + pt]
+#define PYAD_NOPS c->n
+#define PYAD_OUT val[(size_t)c->k * B + pt]
+#define PYAD_Y val[(size_t)c->k * B + pt]
+#define PYAD_PUT(i, d) dp[(size_t)(c->first + (i)) * B + pt] = (d)
+
+#define VALUE_CASE(name, code, arity, hess, uf)         \
+    case PYAD_OP_##name:                                \
+        for (size_t pt = 0; pt < m; pt++)               \
+            PYAD_VALUE_##arity(name);                   \
+        break;
+#define VALUE_PARTIALS_CASE(name, code, arity, hess, uf)                         \
+    case PYAD_OP_##name:                                                         \
+        for (size_t pt = 0; pt < m; pt++) {                                      \
+            PYAD_VALUE_##arity(name);                                            \
+            PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
+        }                                                                        \
+        break;
+#define PARTIALS_CASE(name, code, arity, hess, uf)                               \
+    case PYAD_OP_##name:                                                         \
+        for (size_t pt = 0; pt < m; pt++) {                                      \
+            PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
+        }                                                                        \
+        break;
+
+/* Forward pass over the m points of the current block: values, and with
+ * `partials` each edge's partial (which = 0: values, 1: both, 2: partials
+ * of values already computed). */
+static void forward_block(const batch_t *bt, size_t m, int which)
+{
+    const pyad_program *p = bt->p;
+    const size_t B = bt->B;
+    double *val = bt->val, *dp = bt->dp;
+    for (size_t i = 0; i < p->n_ops; i++) {
+        const instr_t *c = &p->code[i];
+        const uint32_t *a = p->args + c->first;
+        if (which == 0) {
+            switch (c->op) {
+                PYAD_OP_LIST(VALUE_CASE)
+            default:
+                break;
+            }
+        } else if (which == 1) {
+            switch (c->op) {
+                PYAD_OP_LIST(VALUE_PARTIALS_CASE)
+            default:
+                break;
+            }
+        } else {
+            switch (c->op) {
+                PYAD_OP_LIST(PARTIALS_CASE)
+            default:
+                break;
+            }
+        }
+    }
+    (void)dp;
+}
+#undef PYAD_X
+#undef PYAD_NOPS
+#undef PYAD_OUT
+#undef PYAD_Y
+#undef PYAD_PUT
+
+/* Reverse sweep for output o over the m points of the current block. */
+static void backward_block(const batch_t *bt, size_t o, size_t m)
+{
+    const pyad_program *p = bt->p;
+    const size_t B = bt->B;
+    double *adj = bt->adj;
+    const double *dp = bt->dp;
+    uint8_t *reached = bt->reached;
+    uint32_t out = p->output_slot[o];
+    memset(reached, 0, (size_t)out + 1);
+    reached[out] = 1;
+    for (size_t j = 0; j < m; j++)
+        adj[(size_t)out * B + j] = -0.0 + 1.0;
+    for (size_t i = pyad_instrs_upto(p, out); i-- > 0;) {
+        const instr_t *c = &p->code[i];
+        const uint32_t *a = p->args + c->first;
+        const double *g = adj + (size_t)c->k * B;
+        if (!reached[c->k])
+            continue;
+        /* Edge by edge, in order, as the tape does (an operand may repeat);
+         * the first contact of an operand starts its row at -0.0. */
+        for (uint32_t e = 0; e < c->n; e++) {
+            double *t = adj + (size_t)a[e] * B;
+            const double *d = dp + (size_t)(c->first + e) * B;
+            if (!reached[a[e]]) {
+                reached[a[e]] = 1;
+                for (size_t j = 0; j < m; j++)
+                    t[j] = -0.0;
+            }
+            for (size_t j = 0; j < m; j++)
+                t[j] += g[j] * d[j];
+        }
+    }
+}
+
+/* Find the first point of the block (guards holding) whose forward raises,
+ * by replaying those points one at a time with the flags checked per op. */
+static int locate_block_fp_error(const batch_t *bt, const double *const *x,
+                                 const size_t *stride, size_t base, size_t m,
+                                 const uint8_t *guard_fail,
+                                 pyad_fail_info *info)
+{
+    const pyad_program *p = bt->p;
+    for (size_t j = 0; j < m; j++) {
+        int st;
+        if (guard_fail && guard_fail[base + j])
+            continue;
+        memcpy(bt->point, p->value, p->n_nodes * sizeof *bt->point);
+        for (size_t i = 0; i < p->n_in; i++)
+            bt->point[p->input_slot[i]] = x[i][(base + j) * stride[i]];
+        st = pyad_locate_fp_error(p, bt->point, &info->node);
+        if (st != PYAD_OK) {
+            info->point = (int64_t)(base + j);
+            return st;
+        }
+    }
+    return PYAD_OK;
+}
+
+static size_t choose_block(const pyad_program *p)
+{
+    size_t B, rows = 2 * p->n_nodes + p->n_args;
+    if (block_override)
+        return block_override;
+    B = BLOCK_BUDGET / (sizeof(double) * (rows ? rows : 1));
+    if (B > BLOCK_MAX)
+        B = BLOCK_MAX;
+    if (B < BLOCK_MIN)
+        B = BLOCK_MIN;
+    while (B & (B - 1))           /* a power of two: whole vector lanes */
+        B &= B - 1;
+    return B;
+}
+
+int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
+                            const size_t *stride, size_t n_x, size_t n_points,
+                            size_t begin, size_t end,
+                            double *values, size_t n_values,
+                            double *grads, size_t n_grads,
+                            uint8_t *guard_fail, size_t n_fail,
+                            size_t *n_guard_fail, pyad_fail_info *info,
+                            const int *cancel)
+{
+    batch_t bt;
+    size_t rows, misses = 0;
+    int mode, st = PYAD_OK;
+    if (!p || !values || !guard_fail || !n_guard_fail || !info ||
+        (p->n_in && (!x || !stride)) || end < begin)
+        return PYAD_ERR_ARGS;
+    /* Every buffer must cover points [0, end): checked before any access. */
+    if (n_x != p->n_in || end > n_points || end > n_fail ||
+        !pyad_rows_fit(end, p->n_out, n_values) ||
+        (grads && ((p->n_in && p->n_out > SIZE_MAX / p->n_in) ||
+                   !pyad_rows_fit(end, p->n_out * p->n_in, n_grads))))
+        return PYAD_ERR_ARGS;
+    for (size_t i = 0; i < p->n_in; i++)
+        if (!x[i] || stride[i] > 1)
+            return PYAD_ERR_ARGS;
+    info->point = info->node = info->guard = -1;
+    *n_guard_fail = 0;
+    if (end == begin)
+        return PYAD_OK;
+    bt.p = p;
+    bt.B = choose_block(p);
+    rows = 2 * p->n_nodes + p->n_args + 1;
+    if (rows > SIZE_MAX / sizeof(double) / bt.B - 1)
+        return PYAD_ERR_NOMEM;
+    bt.val = pyad_program_alloc(rows * bt.B + p->n_nodes + 1, sizeof(double));
+    bt.reached = pyad_program_alloc(p->n_nodes + 1, 1);
+    if (!bt.val || !bt.reached) {
+        PYAD_RELEASE(bt.val, bt.reached);
+        return PYAD_ERR_NOMEM;
+    }
+    bt.adj = bt.val + p->n_nodes * bt.B;
+    bt.dp = bt.adj + p->n_nodes * bt.B;
+    bt.point = bt.dp + (p->n_args + 1) * bt.B;
+    /* Leaves: recorded values, once; inputs are rewritten per block. */
+    for (size_t k = 0; k < p->n_nodes; k++)
+        if (p->op[k] == PYAD_NODE_CONST)
+            for (size_t j = 0; j < bt.B; j++)
+                bt.val[k * bt.B + j] = p->value[k];
+    mode = pyad_get_errmode();
+    for (size_t base = begin; base < end && st == PYAD_OK; base += bt.B) {
+        size_t m = end - base < bt.B ? end - base : bt.B;
+        int raised = 0;
+        if (cancel && pyad_flag_get(cancel)) {
+            st = PYAD_ERR_CANCELLED;
+            break;
+        }
+        for (size_t i = 0; i < p->n_in; i++) {
+            double *r = bt.val + (size_t)p->input_slot[i] * bt.B;
+            const double *xi = x[i];
+            if (stride[i])
+                memcpy(r, xi + base, m * sizeof *r);
+            else
+                for (size_t j = 0; j < m; j++)
+                    r[j] = xi[0];
+        }
+        if (mode) {
+            feclearexcept(FE_ALL_EXCEPT);
+            forward_block(&bt, m, 0);
+            raised = fetestexcept(PYAD_FE_WATCHED);
+        } else {
+            forward_block(&bt, m, grads ? 1 : 0);
+        }
+        for (size_t j = 0; j < m; j++)
+            guard_fail[base + j] = 0;
+        for (size_t g = 0; g < p->n_guards; g++) {
+            const double *ra = bt.val + (size_t)p->g_a[g] * bt.B;
+            const double *rb = p->g_b[g] >= 0 ? bt.val + (size_t)p->g_b[g] * bt.B : NULL;
+            for (size_t j = 0; j < m; j++) {
+                double b = rb ? rb[j] : p->g_c[g];
+                if (pyad_guard_holds(p, g, ra[j], b) != p->g_out[g])
+                    guard_fail[base + j] = 1;
+            }
+        }
+        for (size_t j = 0; j < m; j++)
+            misses += guard_fail[base + j];
+        if (mode && pyad_fp_status(mode, raised) != PYAD_OK) {
+            st = locate_block_fp_error(&bt, x, stride, base, m, guard_fail, info);
+            if (st != PYAD_OK)
+                break;
+        }
+        for (size_t o = 0; o < p->n_out; o++) {
+            const double *r = bt.val + (size_t)p->output_slot[o] * bt.B;
+            for (size_t j = 0; j < m; j++)
+                values[(base + j) * p->n_out + o] = r[j];
+        }
+        if (!grads)
+            continue;
+        if (mode)
+            forward_block(&bt, m, 2);
+        for (size_t o = 0; o < p->n_out; o++) {
+            backward_block(&bt, o, m);
+            for (size_t i = 0; i < p->n_in; i++) {
+                uint32_t s = p->input_slot[i];
+                const double *r = bt.adj + (size_t)s * bt.B;
+                double *gout = grads + o * p->n_in + i;
+                size_t step = p->n_out * p->n_in;
+                if (s <= p->output_slot[o] && bt.reached[s])
+                    for (size_t j = 0; j < m; j++)
+                        gout[(base + j) * step] = 0.0 + r[j];
+                else
+                    for (size_t j = 0; j < m; j++)
+                        gout[(base + j) * step] = 0.0;
+            }
+        }
+    }
+    *n_guard_fail = misses;
+    PYAD_RELEASE(bt.val, bt.reached);
+    return st;
+}

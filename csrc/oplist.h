@@ -1,0 +1,59 @@
+/* oplist.h -- the op registry: every op pyad knows, one row each.
+ *
+ *   X(name, code, arity, hess, ufunc)
+ *
+ * name   the op's name: its Python function and method name, and the stem
+ *        of its definitions in opdefs.h (pyad_v_<name>, PYAD_PARTIALS_<name>).
+ * code   its stable number, PYAD_OP_<name>. A new op takes the next number;
+ *        codes are never reused or reordered, and they are dense from 0 so
+ *        the table is indexed by code (both checked at compile time in
+ *        ops.c). Nothing persisted stores a code: pickles store names.
+ * arity  1, 2, 3, or N for n-ary (any positive number of operands).
+ * hess   which second partials may be non-zero (Hessian sparsity):
+ *          NONE   none: linear, or piecewise constant derivative;
+ *          FULL   any pair of operands (a unary op: its own square);
+ *          CROSS  only between different operands (mul);
+ *          DOT    only between w_i and x_i (dot).
+ * ufunc  numpy's ufunc of the same meaning, "" when there is none (numpy
+ *        object arrays of Vars call the method of that name).
+ *
+ * Adding an op: one row here, its definitions in opdefs.h (value and
+ * partials, plus the kink and domain notes), and at most one line in
+ * pyad/ops.py (only for an operator such as `%`). See docs/architecture.md.
+ */
+#ifndef PYAD_OPLIST_H
+#define PYAD_OPLIST_H
+
+#define PYAD_OP_LIST(X)                                   \
+    X(add,      0,  2, NONE,  "add")                      \
+    X(sub,      1,  2, NONE,  "subtract")                 \
+    X(mul,      2,  2, CROSS, "multiply")                 \
+    X(div,      3,  2, FULL,  "true_divide")              \
+    X(pow,      4,  2, FULL,  "power")                    \
+    X(neg,      5,  1, NONE,  "negative")                 \
+    X(abs,      6,  1, NONE,  "absolute")                 \
+    X(exp,      7,  1, FULL,  "exp")                      \
+    X(log,      8,  1, FULL,  "log")                      \
+    X(sin,      9,  1, FULL,  "sin")                      \
+    X(cos,      10, 1, FULL,  "cos")                      \
+    X(tanh,     11, 1, FULL,  "tanh")                     \
+    X(sigmoid,  12, 1, FULL,  "")                         \
+    X(relu,     13, 1, NONE,  "")                         \
+    X(sqrt,     14, 1, FULL,  "sqrt")                     \
+    X(log1p,    15, 1, FULL,  "log1p")                    \
+    X(expm1,    16, 1, FULL,  "expm1")                    \
+    X(softplus, 17, 1, FULL,  "")                         \
+    X(sum,      18, N, NONE,  "")                         \
+    X(lt,       19, 2, NONE,  "")                         \
+    X(le,       20, 2, NONE,  "")                         \
+    X(gt,       21, 2, NONE,  "")                         \
+    X(ge,       22, 2, NONE,  "")                         \
+    X(where,    23, 3, NONE,  "")                         \
+    X(dot,      24, N, DOT,   "")                         \
+    X(pos,      25, 1, NONE,  "positive")                 \
+    X(sign,     26, 1, NONE,  "sign")                     \
+    X(cosh,     27, 1, FULL,  "cosh")                     \
+    X(sinh,     28, 1, FULL,  "sinh")                     \
+    X(square,   29, 1, FULL,  "square")
+
+#endif

@@ -1,0 +1,195 @@
+/* record.c -- recording ops on the tape.
+ *
+ * Every entry point takes the tape's lock, looks its operands up by handle,
+ * computes the value and the local partials with the op registry (ops.h)
+ * and appends one node whose edges hold the partials, so that the sweep is
+ * one multiply-add per edge whatever the op.
+ */
+#include <fenv.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "tape.h"
+
+/* Value of op on x, checked against this thread's error mode. */
+static int evaluate(int op, const double *x, size_t n, double *y)
+{
+    int mode = pyad_get_errmode();
+    if (!mode) {
+        *y = pyad_op_value(op, x, n);
+        return PYAD_OK;
+    }
+    feclearexcept(FE_ALL_EXCEPT);
+    *y = pyad_op_value(op, x, n);
+    return pyad_fp_status(mode, fetestexcept(PYAD_FE_WATCHED));
+}
+
+/* Record op over n operands: operand i is node[i] (the node of handle[i]),
+ * or a new constant leaf holding x[i] where node[i] == NIL. x holds every
+ * operand's value. The value is computed (and checked against the error
+ * mode) before anything changes, so a failing op leaves the tape exactly as
+ * it was; only then may the tape be compacted, after which the operands are
+ * looked up again. Called with the lock held; returns a handle or a status. */
+static int64_t record(int op, const int64_t *handle, uint32_t *node,
+                      const double *x, size_t n)
+{
+    double stack_d[MAX_STACK_OPERANDS], *d = stack_d, y;
+    size_t n_const = 0;
+    int st;
+    if (!pyad_op_accepts(op, n))
+        return PYAD_ERR_OP;
+    if ((st = evaluate(op, x, n, &y)) != PYAD_OK)
+        return st;
+    for (size_t i = 0; i < n; i++)
+        n_const += node[i] == NIL;
+    /* Reserve everything first, so that a failure leaves the tape exactly
+     * as it was: the node, its edges and handle, and the constant leaves. */
+    if ((st = pyad_reserve_for(n)) != PYAD_OK)
+        return st;
+    if ((st = pyad_reserve_nodes_total(T.length + n_const + 1)) != PYAD_OK)
+        return st;
+    if (n > MAX_STACK_OPERANDS && !(d = pyad_grow(NULL, n, sizeof *d)))
+        return PYAD_ERR_NOMEM;
+    /* Nothing can fail from here on. Compaction only shrinks the tape (it
+     * keeps the capacity just reserved); operands move, so look them up. */
+    if (pyad_should_compact()) {
+        pyad_compact();
+        for (size_t i = 0; i < n; i++)
+            if (node[i] != NIL)
+                pyad_node_of(handle[i], &node[i]);
+    }
+    pyad_op_partials(op, x, n, y, d);
+    for (size_t i = 0; i < n; i++)
+        if (node[i] == NIL)
+            node[i] = pyad_append(OP_LEAF, x[i]);
+    uint32_t out = pyad_append((uint8_t)op, y);
+    for (size_t i = 0; i < n; i++)
+        pyad_add_edge(out, node[i], d[i]);
+    if (d != stack_d)
+        free(d);
+    T.refcount[out] = 1;
+    return pyad_new_handle(out);
+}
+
+int64_t pyad_leaf(double value)
+{
+    int64_t h;
+    pyad_lock(&pyad_tape_lock);
+    h = pyad_reserve_for(0);
+    if (h == PYAD_OK) {
+        if (pyad_should_compact())
+            pyad_compact();
+        uint32_t i = pyad_append(OP_LEAF, value);
+        T.refcount[i] = 1;
+        h = pyad_new_handle(i);
+    }
+    pyad_unlock(&pyad_tape_lock);
+    return h;
+}
+
+/* Operands of the fixed-arity entry points: handle >= 0 names a node,
+ * handle < 0 stands for the constant in x. */
+static int64_t record_operands(int op, const int64_t *handle, double *x, size_t n)
+{
+    uint32_t node[2];
+    for (size_t i = 0; i < n; i++) {
+        node[i] = NIL;
+        if (handle[i] >= 0) {
+            if (!pyad_node_of(handle[i], &node[i]))
+                return PYAD_ERR_HANDLE;
+            x[i] = T.value[node[i]];
+        }
+    }
+    return record(op, handle, node, x, n);
+}
+
+int64_t pyad_unary(int op, int64_t a)
+{
+    int64_t h[1] = {a}, r;
+    double x[1] = {0.0};
+    if (a < 0)        /* else record_operands takes it for the constant 0.0 */
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&pyad_tape_lock);
+    r = record_operands(op, h, x, 1);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+int64_t pyad_binary(int op, int64_t a, int64_t b)
+{
+    int64_t h[2] = {a, b}, r;
+    double x[2] = {0.0, 0.0};
+    if (a < 0 || b < 0)
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&pyad_tape_lock);
+    r = record_operands(op, h, x, 2);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+int64_t pyad_binary_vc(int op, int64_t a, double b)
+{
+    int64_t h[2] = {a, -1}, r;
+    double x[2] = {0.0, b};
+    if (a < 0)
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&pyad_tape_lock);
+    r = record_operands(op, h, x, 2);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+int64_t pyad_binary_cv(int op, double a, int64_t b)
+{
+    int64_t h[2] = {-1, b}, r;
+    double x[2] = {a, 0.0};
+    if (b < 0)
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&pyad_tape_lock);
+    r = record_operands(op, h, x, 2);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
+                  size_t n)
+{
+    uint32_t *node;
+    double *x;
+    int64_t h = PYAD_OK;
+    if (!handles && n)
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&pyad_tape_lock);
+    node = pyad_grow(NULL, n ? n : 1, sizeof *node);
+    x = pyad_grow(NULL, n ? n : 1, sizeof *x);
+    if (!node || !x)
+        h = PYAD_ERR_NOMEM;
+    for (size_t i = 0; i < n && h == PYAD_OK; i++) {
+        if (handles[i] >= 0) {
+            if (!pyad_node_of(handles[i], &node[i]))
+                h = PYAD_ERR_HANDLE;
+            else
+                x[i] = T.value[node[i]];
+        } else if (!constants) {
+            h = PYAD_ERR_HANDLE;
+        } else {
+            node[i] = NIL;
+            x[i] = constants[i];
+        }
+    }
+    if (h == PYAD_OK)
+        h = record(op, handles, node, x, n);
+    pyad_unlock(&pyad_tape_lock);
+    free(node);
+    free(x);
+    return h;
+}
+
+int pyad_eval(int op, const double *x, size_t n, double *out)
+{
+    if (!pyad_op_accepts(op, n))
+        return PYAD_ERR_OP;
+    if (!out || (n && !x))
+        return PYAD_ERR_HANDLE;
+    return evaluate(op, x, n, out);
+}

@@ -68,7 +68,7 @@ for trial in range({trials}):
     # Reuse the memory the batch used (same sizes as its outputs), then
     # give a runaway worker time to write into it.
     junk = [np.full(N // 2, 7.0), np.full(N, 7.0), np.full(N // 2, 7.0)]
-    time.sleep(0.5)
+    time.sleep(0.3)
     assert all((j == 7.0).all() for j in junk), "freed memory was written after the call"
     assert latency < 1.0, latency
     del junk
@@ -116,7 +116,7 @@ def test_an_error_in_one_worker_cancels_the_others(tmp_path):
         + """
 g = pyad.compile(lambda x, y: pyad.log(x) + heavy(x, y))
 g(1.0, 0.25)
-xs = np.linspace(0.0, 1.0, 400_000)  # log(0) at point 0
+xs = np.linspace(0.0, 1.0, 200_000)  # log(0) at point 0
 t0 = time.perf_counter()
 g(xs[1:], 0.25, workers=4)
 full = time.perf_counter() - t0
@@ -130,7 +130,7 @@ with pyad.errstate(divide="raise"):
         sys.exit("no FloatingPointError")
     failed = time.perf_counter() - t0
 assert failed < 0.5 * full, (failed, full)  # the other slices stopped early
-junk = np.full(400_000, 7.0)
+junk = np.full(200_000, 7.0)
 time.sleep(0.3)
 assert (junk == 7.0).all()
 check_still_right(g, 4)

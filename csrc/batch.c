@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform.h"
 #include "program.h"
 
 #define BLOCK_MAX 256
@@ -180,15 +181,25 @@ static size_t choose_block(const pyad_program *p)
 }
 
 int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
-                            const size_t *stride, size_t begin, size_t end,
-                            double *values, double *grads, uint8_t *guard_fail,
-                            size_t *n_guard_fail, pyad_fail_info *info)
+                            const size_t *stride, size_t n_x, size_t n_points,
+                            size_t begin, size_t end,
+                            double *values, size_t n_values,
+                            double *grads, size_t n_grads,
+                            uint8_t *guard_fail, size_t n_fail,
+                            size_t *n_guard_fail, pyad_fail_info *info,
+                            const int *cancel)
 {
     batch_t bt;
     size_t rows, misses = 0;
     int mode, st = PYAD_OK;
     if (!p || !values || !guard_fail || !n_guard_fail || !info ||
         (p->n_in && (!x || !stride)) || end < begin)
+        return PYAD_ERR_ARGS;
+    /* Every buffer must cover points [0, end): checked before any access. */
+    if (n_x != p->n_in || end > n_points || end > n_fail ||
+        !pyad_rows_fit(end, p->n_out, n_values) ||
+        (grads && ((p->n_in && p->n_out > SIZE_MAX / p->n_in) ||
+                   !pyad_rows_fit(end, p->n_out * p->n_in, n_grads))))
         return PYAD_ERR_ARGS;
     for (size_t i = 0; i < p->n_in; i++)
         if (!x[i] || stride[i] > 1)
@@ -205,8 +216,7 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
     bt.val = pyad_program_alloc(rows * bt.B + p->n_nodes + 1, sizeof(double));
     bt.reached = pyad_program_alloc(p->n_nodes + 1, 1);
     if (!bt.val || !bt.reached) {
-        free(bt.val);
-        free(bt.reached);
+        PYAD_RELEASE(bt.val, bt.reached);
         return PYAD_ERR_NOMEM;
     }
     bt.adj = bt.val + p->n_nodes * bt.B;
@@ -221,6 +231,10 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
     for (size_t base = begin; base < end && st == PYAD_OK; base += bt.B) {
         size_t m = end - base < bt.B ? end - base : bt.B;
         int raised = 0;
+        if (cancel && pyad_flag_get(cancel)) {
+            st = PYAD_ERR_CANCELLED;
+            break;
+        }
         for (size_t i = 0; i < p->n_in; i++) {
             double *r = bt.val + (size_t)p->input_slot[i] * bt.B;
             const double *xi = x[i];
@@ -281,7 +295,6 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
         }
     }
     *n_guard_fail = misses;
-    free(bt.val);
-    free(bt.reached);
+    PYAD_RELEASE(bt.val, bt.reached);
     return st;
 }

@@ -1,5 +1,5 @@
-/* platform.h -- the two things pyad needs from the OS: a mutex and
- * thread-local storage. */
+/* platform.h -- what pyad needs from the OS and the compiler: a mutex,
+ * thread-local storage, and a flag one thread raises and others poll. */
 #ifndef PYAD_PLATFORM_H
 #define PYAD_PLATFORM_H
 
@@ -10,6 +10,10 @@ typedef SRWLOCK pyad_mutex_t;
 #define PYAD_THREAD_LOCAL __declspec(thread)
 static inline void pyad_lock(pyad_mutex_t *m) { AcquireSRWLockExclusive(m); }
 static inline void pyad_unlock(pyad_mutex_t *m) { ReleaseSRWLockExclusive(m); }
+/* Flags: aligned int reads and writes are atomic on every Windows target;
+ * the barriers keep the compiler from caching the flag in a register. */
+static inline int pyad_flag_get(const int *f) { return InterlockedCompareExchange((volatile LONG *)f, 0, 0) != 0; }
+static inline void pyad_flag_set(int *f, int v) { InterlockedExchange((volatile LONG *)f, v); }
 #else
 #include <pthread.h>
 typedef pthread_mutex_t pyad_mutex_t;
@@ -17,6 +21,10 @@ typedef pthread_mutex_t pyad_mutex_t;
 #define PYAD_THREAD_LOCAL _Thread_local
 static inline void pyad_lock(pyad_mutex_t *m) { pthread_mutex_lock(m); }
 static inline void pyad_unlock(pyad_mutex_t *m) { pthread_mutex_unlock(m); }
+/* Flags (cancel requests): relaxed atomics; a poller may see a set flag one
+ * poll late, which only delays the stop by one block. */
+static inline int pyad_flag_get(const int *f) { return __atomic_load_n(f, __ATOMIC_RELAXED) != 0; }
+static inline void pyad_flag_set(int *f, int v) { __atomic_store_n(f, v, __ATOMIC_RELAXED); }
 #endif
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform.h"
 #include "program.h"
 
 #define MAX_NODES ((size_t)UINT32_MAX - 1)
@@ -15,9 +16,7 @@ void *pyad_program_alloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    if (pyad_debug_alloc_fails())
-        return NULL;
-    return malloc(count ? count * size : 1);
+    return pyad_locked_alloc(count * size);
 }
 
 #define COPY(dst, src, count) \
@@ -28,20 +27,9 @@ void pyad_program_free(pyad_program *p)
 {
     if (!p)
         return;
-    free(p->op);
-    free(p->value);
-    free(p->arg_start);
-    free(p->args);
-    free(p->input_slot);
-    free(p->output_slot);
-    free(p->code);
-    free(p->dense);
-    free(p->g_kind);
-    free(p->g_a);
-    free(p->g_b);
-    free(p->g_c);
-    free(p->g_out);
-    free(p);
+    PYAD_RELEASE(p->op, p->value, p->arg_start, p->args, p->input_slot,
+                 p->output_slot, p->code, p->dense, p->g_kind, p->g_a, p->g_b,
+                 p->g_c, p->g_out, p);
 }
 
 /* Check everything pyad_program_new is given, before any allocation. */
@@ -98,31 +86,42 @@ static int validate(const int32_t *node_op, const uint32_t *arg_start,
 
 /* dense[o] = 1 when every op node up to output o is an ancestor of it (as
  * for a single output: export keeps only what the outputs use). Its sweep
- * then reaches every node, and backward_point can skip the reached flags. */
+ * then reaches every node, and backward_point can skip the reached flags.
+ *
+ * Linear in the program, whatever the number of outputs: with use[k] the
+ * first op node that has k as an operand (none: n_nodes), every op node
+ * k <= s is an ancestor of s exactly when use[k] <= s for every op node
+ * k < s. (If so, going down from s, each op node's first user lies in
+ * (k, s] and is an ancestor by then; conversely an ancestor k < s reaches
+ * s through an operand edge into (k, s].) So dense[o] compares s with the
+ * running maximum of use[] below s. */
 static int mark_dense(pyad_program *p)
 {
-    uint8_t *reached = pyad_program_alloc(p->n_nodes ? p->n_nodes : 1, 1);
-    if (!reached)
+    uint32_t *use = pyad_program_alloc(p->n_nodes ? p->n_nodes : 1, sizeof *use);
+    uint32_t *below = pyad_program_alloc(p->n_nodes ? p->n_nodes : 1, sizeof *below);
+    uint32_t top = 0;
+    if (!use || !below) {
+        PYAD_RELEASE(use, below);
         return 0;
-    for (size_t o = 0; o < p->n_out; o++) {
-        uint32_t out = p->output_slot[o];
-        int dense = 1;
-        memset(reached, 0, p->n_nodes);
-        reached[out] = 1;
-        for (size_t i = p->n_ops; i-- > 0;) {
-            const instr_t *c = &p->code[i];
-            if (c->k > out)
-                continue;
-            if (!reached[c->k]) {
-                dense = 0;
-                break;
-            }
-            for (uint32_t e = 0; e < c->n; e++)
-                reached[p->args[c->first + e]] = 1;
-        }
-        p->dense[o] = (uint8_t)dense;
     }
-    free(reached);
+    for (size_t k = 0; k < p->n_nodes; k++)
+        use[k] = (uint32_t)p->n_nodes;
+    for (size_t i = p->n_ops; i-- > 0;) {       /* descending: first users win */
+        const instr_t *c = &p->code[i];
+        for (uint32_t e = 0; e < c->n; e++)
+            use[p->args[c->first + e]] = c->k;
+    }
+    /* below[s] = max of use[k] over the op nodes k < s (0 if none) */
+    for (size_t k = 0; k < p->n_nodes; k++) {
+        below[k] = top;
+        if (p->op[k] >= 0 && use[k] > top)
+            top = use[k];
+    }
+    for (size_t o = 0; o < p->n_out; o++) {
+        uint32_t s = p->output_slot[o];
+        p->dense[o] = (uint8_t)(below[s] <= s);
+    }
+    PYAD_RELEASE(use, below);
     return 1;
 }
 
@@ -155,11 +154,12 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
     st = validate(node_op, arg_start, n_nodes, args, n_args, input_slot, n_in,
                   output_slot, n_out, guard_kind, guard_a, guard_b,
                   guard_outcome, n_guards, seen);
-    free(seen);
+    PYAD_RELEASE(seen);
     if (st != PYAD_OK)
         return st;
-    if (pyad_debug_alloc_fails() || !(p = calloc(1, sizeof *p)))
+    if (!(p = pyad_program_alloc(1, sizeof *p)))
         return PYAD_ERR_NOMEM;
+    memset(p, 0, sizeof *p);
     p->n_nodes = n_nodes;
     p->n_args = n_args;
     p->n_in = n_in;
@@ -199,6 +199,14 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
 
 size_t pyad_program_n_nodes(const pyad_program *p) { return p ? p->n_nodes : 0; }
 size_t pyad_program_n_ops(const pyad_program *p) { return p ? p->n_ops : 0; }
+size_t pyad_program_n_in(const pyad_program *p) { return p ? p->n_in : 0; }
+size_t pyad_program_n_out(const pyad_program *p) { return p ? p->n_out : 0; }
+
+void pyad_cancel(int *flag)
+{
+    if (flag)
+        pyad_flag_set(flag, 1);
+}
 
 /* values, adjoints, partials (one per edge), reached flags (as bytes) */
 size_t pyad_program_work_size(const pyad_program *p)

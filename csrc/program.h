@@ -43,12 +43,27 @@ struct pyad_program {
     uint8_t *g_out;
 };
 
-/* malloc, or NULL when the allocation-failure test switch says so. */
+/* malloc of count * size bytes (NULL on overflow, or when the
+ * allocation-failure test switch says so), and free of a list of blocks.
+ * Both are made holding the tape's lock (tape.c: pyad_locked_alloc,
+ * pyad_locked_free), which replay otherwise never takes: then fork(),
+ * whose prepare hook takes that lock, never copies a replay thread that is
+ * inside the allocator (not every allocator is fork-safe: ASan's is not). */
 void *pyad_program_alloc(size_t count, size_t size);
+void *pyad_locked_alloc(size_t bytes);
+void pyad_locked_free(void *const *blocks, size_t n);
+#define PYAD_RELEASE(...)                                                  \
+    do {                                                                   \
+        void *const pyad_blocks_[] = {__VA_ARGS__};                        \
+        pyad_locked_free(pyad_blocks_,                                     \
+                         sizeof pyad_blocks_ / sizeof pyad_blocks_[0]);    \
+    } while (0)
 
-/* The test switch of pyad_debug_fail_alloc_after (tape.c); 1 when this
- * allocation is to fail (takes the tape's lock, which replay never holds). */
-int pyad_debug_alloc_fails(void);
+/* 1 when count rows of `row` elements fit in a buffer of len elements. */
+static inline int pyad_rows_fit(size_t count, size_t row, size_t len)
+{
+    return row == 0 || count <= len / row;
+}
 
 /* How many instructions have node <= k (code is sorted by node). */
 size_t pyad_instrs_upto(const pyad_program *p, uint32_t k);

@@ -143,7 +143,9 @@ typedef struct pyad_program pyad_program;
 enum {
     PYAD_ERR_PROGRAM = -10,  /* pyad_program_new: malformed program */
     PYAD_ERR_GUARD = -11,    /* a guard's outcome differs from the trace */
-    PYAD_ERR_ARGS = -12      /* missing buffer or too little scratch */
+    PYAD_ERR_ARGS = -12,     /* a missing buffer, a buffer smaller than the
+                              * call needs, or the wrong number of inputs */
+    PYAD_ERR_CANCELLED = -13 /* a batch stopped early: its cancel flag rose */
 };
 
 /* Guard kinds: the recorded test is (value[a] KIND other) == outcome, where
@@ -183,6 +185,8 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
 void pyad_program_free(pyad_program *p);
 size_t pyad_program_n_nodes(const pyad_program *p);
 size_t pyad_program_n_ops(const pyad_program *p);   /* non-leaf nodes */
+size_t pyad_program_n_in(const pyad_program *p);
+size_t pyad_program_n_out(const pyad_program *p);
 /* Doubles of scratch one pyad_program_eval call needs. */
 size_t pyad_program_work_size(const pyad_program *p);
 
@@ -191,24 +195,50 @@ size_t pyad_program_work_size(const pyad_program *p);
  * for bit to eager recording plus backward. Guards are checked after the
  * forward pass: on a miss returns PYAD_ERR_GUARD (info->guard says which).
  * With a non-zero errmode, an op whose forward value raises a selected
- * IEEE exception gives its status (info->node says which). */
-int pyad_program_eval(const pyad_program *p, const double *x,
-                      double *values, double *grads,
+ * IEEE exception gives its status (info->node says which).
+ * Each buffer comes with its length in elements (n_x: the number of
+ * inputs given, which must be the program's n_in); a buffer shorter than
+ * the program needs gives PYAD_ERR_ARGS and nothing is read or written. */
+int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
+                      double *values, size_t n_values,
+                      double *grads, size_t n_grads,
                       double *work, size_t work_len, pyad_fail_info *info);
 
-/* Points [begin, end) of a batch. Input i of point j is x[i][j * stride[i]]
- * (stride 0 broadcasts one number). Point j writes values[j * n_out ..]
- * and, if grads is not NULL, grads[j * n_out * n_in ..]. A point whose
- * guards miss gets guard_fail[j] = 1 (else 0), its outputs are unspecified,
- * and *n_guard_fail counts them; this is not an error. With a non-zero
- * errmode, the first point (lowest index, guards holding) whose forward
- * raises gives the status, info->point and info->node. */
+/* Points [begin, end) of a batch of n_points. The n_x (= n_in) input
+ * columns: input i of point j is x[i][j * stride[i]], where stride 1 means
+ * a column of n_points numbers and stride 0 broadcasts x[i][0]. Point j
+ * writes values[j * n_out ..] and, if grads is not NULL,
+ * grads[j * n_out * n_in ..]; the buffers' lengths (in elements) must
+ * cover every point up to end, else PYAD_ERR_ARGS before anything is read
+ * or written. A point whose guards miss gets guard_fail[j] = 1 (else 0),
+ * its outputs are unspecified, and *n_guard_fail counts them; this is not
+ * an error. With a non-zero errmode, the first point (lowest index, guards
+ * holding) whose forward raises gives the status, info->point and
+ * info->node. cancel, if not NULL, is polled between blocks of points:
+ * once non-zero (pyad_cancel), the call returns PYAD_ERR_CANCELLED at the
+ * next block boundary, and the outputs of points not reached are
+ * unspecified. */
 int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
-                            const size_t *stride, size_t begin, size_t end,
-                            double *values, double *grads, uint8_t *guard_fail,
-                            size_t *n_guard_fail, pyad_fail_info *info);
+                            const size_t *stride, size_t n_x, size_t n_points,
+                            size_t begin, size_t end,
+                            double *values, size_t n_values,
+                            double *grads, size_t n_grads,
+                            uint8_t *guard_fail, size_t n_fail,
+                            size_t *n_guard_fail, pyad_fail_info *info,
+                            const int *cancel);
+/* Raise a cancel flag (an int, initially 0) for every batch call polling
+ * it; safe from any thread while those calls run. */
+void pyad_cancel(int *flag);
 /* Benchmark knob: points per block of a batch (1..256); 0 = automatic. */
 int pyad_program_set_block(size_t points);
 /* ==== end of compiled programs ========================================== */
+
+/* fork() safety (tape.c). prepare takes the tape's lock, waiting for any
+ * call in another thread to finish, so that fork() copies a consistent
+ * tape; parent and child release it on each side. Call them around
+ * fork(), as pyad/forking.py does with os.register_at_fork. */
+void pyad_fork_prepare(void);
+void pyad_fork_parent(void);
+void pyad_fork_child(void);
 
 #endif

@@ -148,8 +148,9 @@ static void sweep(const pyad_program *p, size_t o, const double *dp,
         sweep_impl(p, o, dp, adj, reached, grads, 0);
 }
 
-int pyad_program_eval(const pyad_program *p, const double *x,
-                      double *values, double *grads,
+int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
+                      double *values, size_t n_values,
+                      double *grads, size_t n_grads,
                       double *work, size_t work_len, pyad_fail_info *info)
 {
     double *v, *adj, *dp;
@@ -157,7 +158,9 @@ int pyad_program_eval(const pyad_program *p, const double *x,
     int mode;
     if (!p || !values || !work || !info || (p->n_in && !x))
         return PYAD_ERR_ARGS;
-    if (work_len < pyad_program_work_size(p))
+    /* Every buffer must fit the program: checked before any access. */
+    if (n_x != p->n_in || n_values < p->n_out || work_len < pyad_program_work_size(p) ||
+        (grads && !pyad_rows_fit(p->n_out, p->n_in, n_grads)))
         return PYAD_ERR_ARGS;
     info->point = info->node = info->guard = -1;
     v = work;

@@ -31,17 +31,6 @@ void *pyad_grow(void *p, size_t count, size_t size)
     return realloc(p, count * size);
 }
 
-/* The test switch for program.c's allocations, which are made without
- * the tape's lock held: 1 when this allocation is to fail. */
-int pyad_debug_alloc_fails(void)
-{
-    int fail;
-    pyad_lock(&lock);
-    fail = fail_countdown >= 0 && fail_countdown-- == 0;
-    pyad_unlock(&lock);
-    return fail;
-}
-
 /* Resize one array in place; on failure the old block stays valid. */
 #define RESIZE(ptr, count) \
     resize_array((void **)&(ptr), (count), sizeof *(ptr))
@@ -404,5 +393,42 @@ void pyad_debug_fail_alloc_after(int64_t n)
 {
     pyad_lock(&lock);
     fail_countdown = n < 0 ? -1 : n;
+    pyad_unlock(&lock);
+}
+
+/* ---- fork() ----------------------------------------------------------- */
+
+/* A thread that holds the lock when another thread forks does not exist in
+ * the child, so the child's lock would stay taken forever (and the tape
+ * could be half-updated). prepare takes the lock in the forking thread,
+ * after every other pyad call has left it; both sides then let it go. In
+ * the child the forking thread is the owner, so unlocking is well defined;
+ * the child's tape is exactly the parent's at that moment. */
+void pyad_fork_prepare(void) { pyad_lock(&lock); }
+void pyad_fork_parent(void) { pyad_unlock(&lock); }
+void pyad_fork_child(void) { pyad_unlock(&lock); }
+
+/* Allocation for program.c. Replay takes no lock, but program.c makes its
+ * malloc and free calls through these, which hold the tape's lock for the
+ * call: then fork(), whose prepare hook takes that lock, never copies a
+ * thread that is inside the allocator. glibc's malloc is fork-safe on its
+ * own, but not every allocator is (ASan's in .ci/sanitize: a child forked
+ * while a replay thread was in malloc hung in its first malloc). The
+ * allocation-failure test switch is checked under the same lock. */
+void *pyad_locked_alloc(size_t bytes)
+{
+    void *p = NULL;
+    pyad_lock(&lock);
+    if (!(fail_countdown >= 0 && fail_countdown-- == 0))
+        p = malloc(bytes ? bytes : 1);
+    pyad_unlock(&lock);
+    return p;
+}
+
+void pyad_locked_free(void *const *blocks, size_t n)
+{
+    pyad_lock(&lock);
+    for (size_t i = 0; i < n; i++)
+        free(blocks[i]);
     pyad_unlock(&lock);
 }

@@ -8,6 +8,7 @@
 (-3.995358, -1.758143)
 """
 
+from . import forking as _forking  # noqa: F401  (installs the fork() hooks)
 from . import ufuncs as _ufuncs  # noqa: F401  (installs Var.__array_ufunc__)
 from ._lib import lib as _lib
 from .compiled import Compiled, Function, compile
@@ -15,6 +16,7 @@ from .dot import to_dot
 from .errors import (
     GradcheckError,
     GuardMissError,
+    ImpureFunctionError,
     InvalidHandleError,
     MalformedProgramError,
     NotALeafError,
@@ -70,4 +72,5 @@ __all__ = [
     "Compiled",
     "Function",
     "GuardMissError",
+    "ImpureFunctionError",
 ]

@@ -30,6 +30,7 @@ class _Lib:
     PYAD_ERR_PROGRAM: int
     PYAD_ERR_GUARD: int
     PYAD_ERR_ARGS: int
+    PYAD_ERR_CANCELLED: int
     PYAD_GUARD_LT: int
     PYAD_GUARD_LE: int
     PYAD_GUARD_GT: int
@@ -117,13 +118,18 @@ class _Lib:
     def pyad_program_free(self, p: Any, /) -> None: ...
     def pyad_program_n_nodes(self, p: Any, /) -> int: ...
     def pyad_program_n_ops(self, p: Any, /) -> int: ...
+    def pyad_program_n_in(self, p: Any, /) -> int: ...
+    def pyad_program_n_out(self, p: Any, /) -> int: ...
     def pyad_program_work_size(self, p: Any, /) -> int: ...
     def pyad_program_eval(
         self,
         p: Any,
         x: Any,
+        n_x: int,
         values: Any,
+        n_values: int,
         grads: Any,
+        n_grads: int,
         work: Any,
         work_len: int,
         info: Any,
@@ -134,15 +140,25 @@ class _Lib:
         p: Any,
         x: Any,
         stride: Any,
+        n_x: int,
+        n_points: int,
         begin: int,
         end: int,
         values: Any,
+        n_values: int,
         grads: Any,
+        n_grads: int,
         guard_fail: Any,
+        n_fail: int,
         n_guard_fail: Any,
         info: Any,
+        cancel: Any,
         /,
     ) -> int: ...
+    def pyad_cancel(self, flag: Any, /) -> None: ...
     def pyad_program_set_block(self, points: int, /) -> int: ...
+    def pyad_fork_prepare(self, /) -> None: ...
+    def pyad_fork_parent(self, /) -> None: ...
+    def pyad_fork_child(self, /) -> None: ...
 
 lib: _Lib

@@ -7,377 +7,56 @@
     >>> f.grad(2.0, 0.0).tolist()
     [0.0, 2.0]
 
-The first call *traces* the function: it runs it once on leaf Vars and
-freezes the recorded graph as a program (csrc/program.c) that C replays for
-new inputs, one point or a whole numpy batch, with the GIL released.
+The first call *traces* the function (tracing.py): it runs it once on leaf
+Vars and freezes the recorded graph as a program (program.py, over
+csrc/program.c) that C replays for new inputs, one point or a whole numpy
+batch (replay.py), with the GIL released.
 
 Python control flow that depends on a Var's value (`if x > 0:`, bool(v),
-float(v)) is recorded as a *guard*. A replay whose guards do not all hold
-is never used: the function is re-traced for that outcome pattern, and the
-traces are kept in a small LRU cache (see docs/compile.md).
+float(v), v.val) is recorded as a *guard*. A replay whose guards do not all
+hold is never used: the function is re-traced for that outcome pattern, and
+the traces are kept in a small LRU cache (see docs/compile.md).
+
+The first trace fixes the signature (number of arguments, number and kind
+of outputs) under a lock; every later trace is checked against it, so all
+traces of one compiled function have the same shape.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import os
+import copy
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable, Literal, cast
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
 
-from . import var as _var
-from ._lib import ffi, lib
-from .errors import GuardMissError, PyadError, check
-from .optable import CODE as _OP
-from .var import Var, as_float
+from . import pickling, replay
+from ._lib import lib
+from .errors import GuardMissError, ImpureFunctionError, PyadFloatingPointError, check
+from .program import Program, export, no_guards
+from .tracing import trace
+from .var import Var
 
 if TYPE_CHECKING:
     import numpy.typing as npt
     from typing_extensions import Self
 
+    from .program import Info
+
     FloatArray = npt.NDArray[np.float64]
-    Arrays = dict[str, npt.NDArray[Any]]  # a program's arrays, by _FIELDS name
-    Info = tuple[int, int, int]  # (point, node, guard) of a failed replay
-    Guard = tuple[str, Var, object, Any]  # (kind, var, other, result: bool or float)
     Column = FloatArray | float  # one input of a batch: per point, or broadcast
 
 __all__ = ["compile", "Compiled", "Function"]
 
-_FORMAT_VERSION = 1
-_GUARD_KINDS: dict[str, int] = {
-    "lt": lib.PYAD_GUARD_LT,
-    "le": lib.PYAD_GUARD_LE,
-    "gt": lib.PYAD_GUARD_GT,
-    "ge": lib.PYAD_GUARD_GE,
-}
-_OP_NAMES = {i: n for n, i in _OP.items()}
+# Guards the signature and trace list of every compiled function (held for
+# a few list operations only; pyad/forking.py takes it around fork()).
+_state_lock = threading.Lock()
 
 
-# ---- tracing: the guard hook ---------------------------------------------
-
-_tracers: dict[int, list[list[Guard]]] = {}  # thread id -> stack of guard lists
-_tracers_lock = threading.Lock()
-
-
-def _dispatch(kind: str, var: Var, other: object, result: Any) -> None:
-    stack = _tracers.get(threading.get_ident())
-    if stack:
-        stack[-1].append((kind, var, other, result))
-
-
-class _Tracing:
-    """Collect the guards of the calling thread while in the block."""
-
-    def __init__(self) -> None:
-        self.guards: list[Guard] = []
-
-    def __enter__(self) -> list[Guard]:
-        tid = threading.get_ident()
-        with _tracers_lock:
-            _tracers.setdefault(tid, []).append(self.guards)
-            _var.guard_hook = _dispatch
-        return self.guards
-
-    def __exit__(self, *exc: object) -> Literal[False]:
-        tid = threading.get_ident()
-        with _tracers_lock:
-            stack = _tracers[tid]
-            stack.pop()
-            if not stack:
-                del _tracers[tid]
-            if not _tracers:
-                _var.guard_hook = None
-        return False
-
-
-# ---- programs ------------------------------------------------------------
-
-# name, dtype: the arrays of one program, as stored and as pickled
-_FIELDS: tuple[tuple[str, type[np.generic]], ...] = (
-    ("node_op", np.int32),
-    ("node_value", np.float64),
-    ("arg_start", np.uint32),
-    ("args", np.uint32),
-    ("input_slot", np.uint32),
-    ("output_slot", np.uint32),
-    ("guard_kind", np.int32),
-    ("guard_a", np.uint32),
-    ("guard_b", np.int64),
-    ("guard_c", np.float64),
-    ("guard_outcome", np.uint8),
-)
-_CTYPES: dict[type[np.generic], str] = {
-    np.int32: "int32_t[]",
-    np.float64: "double[]",
-    np.uint32: "uint32_t[]",
-    np.int64: "int64_t[]",
-    np.uint8: "uint8_t[]",
-}
-
-
-def _ptr(arr: npt.NDArray[Any], dtype: type[np.generic]) -> Any:
-    if arr.size == 0:
-        return ffi.NULL
-    return ffi.from_buffer(_CTYPES[dtype], arr)
-
-
-class _Program:
-    """One trace: the validated C program and its arrays (for pickling)."""
-
-    def __init__(self, arrays: Mapping[str, object], n_out: int) -> None:
-        a: Arrays = {}
-        for name, dtype in _FIELDS:
-            x = arrays[name]
-            if not isinstance(x, np.ndarray) or x.dtype != dtype or x.ndim != 1:
-                raise ValueError(f"pyad: program array {name} must be 1-D {np.dtype(dtype).name}")
-            a[name] = np.ascontiguousarray(x)
-        n_nodes = a["node_op"].size
-        n_guards = a["guard_kind"].size
-        if (
-            a["node_value"].size != n_nodes
-            or a["arg_start"].size != n_nodes + 1
-            or a["output_slot"].size != n_out
-            or any(
-                a[k].size != n_guards for k in ("guard_a", "guard_b", "guard_c", "guard_outcome")
-            )
-        ):
-            raise ValueError("pyad: program arrays have inconsistent lengths")
-        out = ffi.new("pyad_program **")
-        check(
-            lib.pyad_program_new(
-                _ptr(a["node_op"], np.int32),
-                _ptr(a["node_value"], np.float64),
-                _ptr(a["arg_start"], np.uint32),
-                n_nodes,
-                _ptr(a["args"], np.uint32),
-                a["args"].size,
-                _ptr(a["input_slot"], np.uint32),
-                a["input_slot"].size,
-                _ptr(a["output_slot"], np.uint32),
-                n_out,
-                _ptr(a["guard_kind"], np.int32),
-                _ptr(a["guard_a"], np.uint32),
-                _ptr(a["guard_b"], np.int64),
-                _ptr(a["guard_c"], np.float64),
-                _ptr(a["guard_outcome"], np.uint8),
-                n_guards,
-                out,
-            ),
-            "pyad_program_new (the loader)",
-        )
-        self.ptr = ffi.gc(out[0], lib.pyad_program_free)
-        self.arrays = a
-        self.n_in = a["input_slot"].size
-        self.n_out = n_out
-        self.n_guards = n_guards
-        self.n_ops = lib.pyad_program_n_ops(self.ptr)
-        self.work_size = lib.pyad_program_work_size(self.ptr)
-        self._pool: list[tuple[Any, Any, Any, Any, Any]] = []  # scratch buffers for scalar calls
-
-    def _buffers(self) -> tuple[Any, Any, Any, Any, Any]:
-        try:
-            return self._pool.pop()
-        except IndexError:
-            return (
-                ffi.new("double[]", max(self.n_in, 1)),
-                ffi.new("double[]", max(self.n_out, 1)),
-                ffi.new("double[]", max(self.n_out * self.n_in, 1)),
-                ffi.new("double[]", self.work_size),
-                ffi.new("pyad_fail_info *"),
-            )
-
-    # (Any: which parts are None depends on the status.)
-    def eval(self, xs: Sequence[float], want_grad: bool) -> tuple[int, Any, Any, Any]:
-        """(status, values list, grads array or None, info tuple)."""
-        buf = self._buffers()
-        x, vals, g, work, info = buf
-        try:
-            x[0 : self.n_in] = xs
-            st = lib.pyad_program_eval(
-                self.ptr, x, vals, g if want_grad else ffi.NULL, work, self.work_size, info
-            )
-            if st != 0:
-                return st, None, None, (info.point, info.node, info.guard)
-            values = [vals[0]] if self.n_out == 1 else ffi.unpack(vals, self.n_out)
-            grads = None
-            if want_grad:
-                grads = np.frombuffer(
-                    ffi.buffer(g, 8 * self.n_out * self.n_in), dtype=np.float64
-                ).copy()
-            return st, values, grads, None
-        finally:
-            self._pool.append(buf)
-
-    def eval_batch(
-        self, cols: Sequence[Column], N: int, want_grad: bool, workers: int | None
-    ) -> tuple[int, Info, FloatArray, Any, npt.NDArray[np.uint8]]:  # Any: grads or None
-        """Evaluate all N points. cols: per input, a float64 array of length N
-        or a float. Returns (status, info, values (N, m), grads (N, m, n) or
-        None, guard_fail mask)."""
-        n, m = self.n_in, self.n_out
-        keep: list[object] = []
-        ptrs: list[Any] = []
-        strides: list[int] = []
-        for c in cols:
-            if isinstance(c, np.ndarray):
-                keep.append(c)
-                ptrs.append(ffi.from_buffer("double[]", c))
-                strides.append(1)
-            else:
-                b = ffi.new("double[1]", [c])
-                keep.append(b)
-                ptrs.append(b)
-                strides.append(0)
-        xp = ffi.new("double *[]", ptrs) if n else ffi.NULL
-        sp = ffi.new("size_t[]", strides) if n else ffi.NULL
-        values = np.empty((N, m))
-        grads = np.empty((N, m, n)) if want_grad else None
-        fail = np.empty(N, dtype=np.uint8)
-        vp = ffi.from_buffer("double[]", values) if values.size else ffi.new("double[1]")
-        gp = ffi.NULL
-        if grads is not None:  # want_grad
-            gp = ffi.from_buffer("double[]", grads) if grads.size else ffi.new("double[1]")
-        fp = ffi.from_buffer("uint8_t[]", fail) if N else ffi.new("uint8_t[1]")
-
-        mode = lib.pyad_get_errmode()  # per thread: workers get ours
-
-        def run(lo: int, hi: int) -> tuple[int, Info]:
-            nfail = ffi.new("size_t *")
-            info = ffi.new("pyad_fail_info *")
-            old = lib.pyad_set_errmode(mode)
-            try:
-                st = lib.pyad_program_eval_batch(self.ptr, xp, sp, lo, hi, vp, gp, fp, nfail, info)
-            finally:
-                lib.pyad_set_errmode(old)
-            return st, (info.point, info.node, info.guard)
-
-        workers = _check_workers(workers)
-        if workers <= 1 or N < 2 * workers:
-            st, info = run(0, N)
-        else:
-            bounds = [N * k // workers for k in range(workers + 1)]
-            pool = _executor(workers)
-            futures = [pool.submit(run, bounds[k], bounds[k + 1]) for k in range(workers)]
-            results = [f.result() for f in futures]
-            st, info = 0, (-1, -1, -1)
-            for s, i in results:  # the lowest failing point wins
-                if s != 0:
-                    st, info = s, i
-                    break
-        # On an error, points from info[0] on may not have been run: their
-        # entries (fail mask included) are garbage, and the caller drops them.
-        del keep
-        return st, info, values, grads, fail
-
-
-def _check_workers(workers: object) -> int:
-    if workers is None:
-        return 1
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive int, not {workers!r}")
-    return workers
-
-
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor(workers: int) -> concurrent.futures.ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            old = _pool
-            _pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(workers, os.cpu_count() or 1), thread_name_prefix="pyad-replay"
-            )
-            if old is not None:
-                old.shutdown(wait=False)
-        return _pool
-
-
-def export(inputs: Sequence[Var], outputs: Sequence[Var], with_grads: bool = False) -> Arrays:
-    """pyad_export into numpy arrays: the arrays of a guard-free program
-    (plus "node_grad", each node's .grad, when with_grads)."""
-    n_in, n_out = len(inputs), len(outputs)
-    hin = ffi.new("int64_t[]", [v._h for v in inputs] or [0])
-    hout = ffi.new("int64_t[]", [v._h for v in outputs] or [0])
-    nn, na = ffi.new("size_t *"), ffi.new("size_t *")
-    check(
-        lib.pyad_export(
-            hin,
-            n_in,
-            hout,
-            n_out,
-            ffi.NULL,
-            ffi.NULL,
-            ffi.NULL,
-            ffi.NULL,
-            ffi.NULL,
-            ffi.NULL,
-            ffi.NULL,
-            nn,
-            na,
-        ),
-        "export",
-    )
-    n = max(nn[0], 1)  # cffi wants non-empty buffers
-    a = {
-        "node_op": np.empty(n, np.int32),
-        "node_value": np.empty(n),
-        "node_grad": np.empty(n),
-        "arg_start": np.empty(nn[0] + 1, np.uint32),
-        "args": np.empty(max(na[0], 1), np.uint32),
-        "input_slot": np.empty(max(n_in, 1), np.uint32),
-        "output_slot": np.empty(max(n_out, 1), np.uint32),
-    }
-    buf = {k: ffi.from_buffer(arr) for k, arr in a.items()}
-    check(
-        lib.pyad_export(
-            hin,
-            n_in,
-            hout,
-            n_out,
-            ffi.cast("int32_t *", buf["node_op"]),
-            ffi.cast("double *", buf["node_value"]),
-            ffi.cast("double *", buf["node_grad"]) if with_grads else ffi.NULL,
-            ffi.cast("uint32_t *", buf["arg_start"]),
-            ffi.cast("uint32_t *", buf["args"]),
-            ffi.cast("uint32_t *", buf["input_slot"]),
-            ffi.cast("uint32_t *", buf["output_slot"]),
-            nn,
-            na,
-        ),
-        "export",
-    )
-    sizes = {
-        "node_op": nn[0],
-        "node_value": nn[0],
-        "node_grad": nn[0],
-        "arg_start": nn[0] + 1,
-        "args": na[0],
-        "input_slot": n_in,
-        "output_slot": n_out,
-    }
-    out = {k: a[k][:size].copy() for k, size in sizes.items()}
-    if not with_grads:
-        del out["node_grad"]
-    return out
-
-
-def _no_guards(a: Arrays) -> Arrays:
-    a.update(
-        guard_kind=np.empty(0, np.int32),
-        guard_a=np.empty(0, np.uint32),
-        guard_b=np.empty(0, np.int64),
-        guard_c=np.empty(0),
-        guard_outcome=np.empty(0, np.uint8),
-    )
-    return a
-
-
-# ---- the compiled function ---------------------------------------------------
+def _signature(n_in: int | None, n_out: int | None, tuple_out: bool | None) -> str:
+    args = f"{n_in} argument{'s' if n_in != 1 else ''}"
+    return f"{args} -> {f'a tuple of {n_out}' if tuple_out else 'one value'}"
 
 
 class Compiled:
@@ -401,11 +80,10 @@ class Compiled:
             raise ValueError("cache_size must be a positive int")
         self.fn = fn
         self.cache_size = cache_size
-        self.n_in: int | None = None  # set by the first trace
+        self.n_in: int | None = None  # the signature, fixed by the first trace
         self.n_out: int | None = None
         self.tuple_out: bool | None = None
-        self._traces: list[_Program] = []  # MRU first; replaced, never mutated
-        self._lock = threading.RLock()
+        self._traces: list[Program] = []  # MRU first; replaced, never mutated
         self.retraces = 0  # traces made after the first (for tests)
         if fn is not None:
             self.__name__ = getattr(fn, "__name__", "compiled")
@@ -446,8 +124,20 @@ class Compiled:
         """
         return len(self._traces)
 
+    # ---- copying: traces are immutable and shared; fn is kept ---------------
+    def __copy__(self) -> Self:
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        new = self.__copy__()
+        memo[id(self)] = new
+        new.fn = copy.deepcopy(self.fn, memo)
+        return new
+
     # ---- tracing ----------------------------------------------------------
-    def _trace(self, xs: Sequence[float]) -> _Program:
+    def _trace(self, xs: Sequence[float]) -> Program:
         """Run fn on leaf Vars at the point xs; cache and return the trace."""
         if self.fn is None:
             raise GuardMissError(
@@ -456,166 +146,83 @@ class Compiled:
                 "available to re-trace (it was unpickled, or made by "
                 "pyad.Function); call .attach(fn) on it to allow re-tracing"
             )
-        leaves = [Var(x) for x in xs]
-        with _Tracing() as guards:
-            out = self.fn(*leaves)
-        tuple_out = isinstance(out, (tuple, list))
-        outs: list[Var] = list(out) if tuple_out else [out]
-        for i, o in enumerate(outs):
-            if not isinstance(o, Var):
-                c = as_float(o)
-                if c is None:
-                    raise TypeError(
-                        "the compiled function must return a Var, a real number, "
-                        f"or a tuple of them, not {type(o).__name__}"
-                    )
-                outs[i] = Var(c)  # a constant output
-        if self.tuple_out is not None and (tuple_out != self.tuple_out or len(outs) != self.n_out):
-            raise TypeError(
-                "the compiled function returned a different kind of result "
-                f"({'a tuple of ' + str(len(outs)) if tuple_out else 'one value'}) "
-                f"than when first traced"
-            )
-        # Guards: every Var they read becomes an extra output of the export,
-        # so that its slot is known and it is computed on replay.
-        extra: list[Var] = []
-        index: dict[int, int] = {}
-
-        def slot_of(v: Var) -> int:
-            if id(v) not in index:
-                index[id(v)] = len(outs) + len(extra)
-                extra.append(v)
-            return index[id(v)]
-
-        kinds: list[int] = []
-        ga: list[int] = []
-        gb: list[int] = []
-        gc: list[float] = []
-        go: list[int] = []
-        for kind, v, other, result in guards:
-            if kind in _GUARD_KINDS:
-                kinds.append(_GUARD_KINDS[kind])
-                ga.append(slot_of(v))
-                if isinstance(other, Var):
-                    gb.append(slot_of(other))
-                    gc.append(0.0)
-                else:
-                    gb.append(-1)
-                    gc.append(as_float(other))  # type: ignore[arg-type]  # a number: it compared
-                go.append(1 if result else 0)
-            elif kind == "bool":
-                kinds.append(lib.PYAD_GUARD_NE)
-                ga.append(slot_of(v))
-                gb.append(-1)
-                gc.append(0.0)
-                go.append(1 if result else 0)
-            elif kind == "float":
-                kinds.append(lib.PYAD_GUARD_SAME)
-                ga.append(slot_of(v))
-                gb.append(-1)
-                gc.append(float(result))
-                go.append(1)
-            else:
-                raise PyadError(f"pyad: unknown guard kind {kind!r}")
-        a = export(leaves, outs + extra)
-        slots = a["output_slot"]
-        a["output_slot"] = slots[: len(outs)].copy()
-        a["guard_kind"] = np.array(kinds, np.int32)
-        a["guard_a"] = np.array([slots[i] for i in ga], np.uint32)
-        a["guard_b"] = np.array([slots[i] if i >= 0 else -1 for i in gb], np.int64)
-        a["guard_c"] = np.array(gc, np.float64)
-        a["guard_outcome"] = np.array(go, np.uint8)
-        prog = _Program(a, len(outs))
-        with self._lock:
-            if self.n_in is None:
-                self.n_in, self.n_out, self.tuple_out = len(xs), len(outs), tuple_out
+        if self.n_in is not None and len(xs) != self.n_in:
+            self._arity_error(len(xs))
+        arrays, n_out, tuple_out = trace(self.fn, xs)
+        prog = Program(arrays, n_out)
+        with _state_lock:
+            if self.n_in is None:  # the first trace fixes the signature
+                self.n_in, self.n_out, self.tuple_out = len(xs), n_out, tuple_out
+            elif (len(xs), n_out, tuple_out) != (self.n_in, self.n_out, self.tuple_out):
+                raise TypeError(
+                    "the compiled function returned a different kind of result "
+                    f"({_signature(len(xs), n_out, tuple_out)}) than when first traced "
+                    f"({_signature(self.n_in, self.n_out, self.tuple_out)})"
+                )
             else:
                 self.retraces += 1
             self._traces = ([prog] + self._traces)[: self.cache_size]
         return prog
 
-    def _promote(self, prog: _Program) -> None:
-        with self._lock:
+    def _trace_at(self, cols: Sequence[Column], point: int) -> Program:
+        """Trace at one point of a batch; an error of the trace names it."""
+        pt = [float(c[point]) if isinstance(c, np.ndarray) else c for c in cols]
+        try:
+            return self._trace(pt)
+        except PyadFloatingPointError as e:
+            e.args = (f"{e.args[0]} at batch point {point}", *e.args[1:])
+            raise
+        except Exception as e:
+            if hasattr(e, "add_note"):  # Python 3.11+
+                e.add_note(f"at batch point {point}")
+            raise
+
+    def _promote(self, prog: Program) -> None:
+        with _state_lock:
             if self._traces and self._traces[0] is not prog and prog in self._traces:
                 rest = [t for t in self._traces if t is not prog]
                 self._traces = [prog] + rest
 
-    # ---- arguments ----------------------------------------------------------
-    def _parse(self, xs: Sequence[Any]) -> tuple[list[Column], int | None]:
-        """(floats, None) for a scalar call, or (columns, N) for a batch."""
-        if self.n_in is not None and len(xs) != self.n_in:
-            raise TypeError(
-                f"compiled function takes {self.n_in} argument"
-                f"{'s' if self.n_in != 1 else ''}, got {len(xs)}"
-            )
-        vals, N = [], None
-        for i, x in enumerate(xs):
-            t = type(x)
-            if t is float:
-                vals.append(x)
-                continue
-            if isinstance(x, np.ndarray):
-                if x.dtype != np.float64:
-                    raise TypeError(
-                        f"argument {i}: batch arrays must have dtype float64, not "
-                        f"{x.dtype} (use x.astype(np.float64))"
-                    )
-                if x.ndim == 0:
-                    vals.append(float(x))
-                    continue
-                if x.ndim != 1:
-                    raise ValueError(
-                        f"argument {i}: batch arrays must be 1-D, not of shape {x.shape}"
-                    )
-                if N is None:
-                    N = x.shape[0]
-                elif x.shape[0] != N:
-                    raise ValueError(
-                        f"argument {i}: batch arrays must all have the same length "
-                        f"({N}), not {x.shape[0]}"
-                    )
-                vals.append(np.ascontiguousarray(x))
-                continue
-            f = as_float(x)
-            if f is None:
-                raise TypeError(
-                    f"argument {i} must be a real number or a 1-D float64 array, "
-                    f"not {type(x).__name__}"
-                )
-            vals.append(f)
-        return vals, N
+    def _arity_error(self, got: int) -> None:
+        s = "s" if self.n_in != 1 else ""
+        raise TypeError(f"compiled function takes {self.n_in} argument{s}, got {got}")
 
     # ---- evaluation -----------------------------------------------------
     def _point(self, xs: Sequence[Any], want_grad: bool) -> tuple[Any, Any]:  # xs: floats
         """Replay at one point: (values list, grads (m*n,) array or None)."""
         traces = self._traces
-        if traces:
-            st, vals, grads, info = traces[0].eval(xs, want_grad)
+        for k, prog in enumerate(traces):
+            st, vals, grads, info = prog.eval(xs, want_grad)
             if st == 0:
+                if k:
+                    self._promote(prog)
                 return vals, grads
             if st != lib.PYAD_ERR_GUARD:
-                self._raise(st, traces[0], info, None)
-            for prog in traces[1:]:
-                st, vals, grads, info = prog.eval(xs, want_grad)
-                if st == 0:
-                    self._promote(prog)
-                    return vals, grads
-                if st != lib.PYAD_ERR_GUARD:
-                    self._raise(st, prog, info, None)
+                self._raise(st, prog, info, None)
         prog = self._trace(xs)
         st, vals, grads, info = prog.eval(xs, want_grad)
+        if st == lib.PYAD_ERR_GUARD:
+            raise self._impure(prog, list(xs))
         if st != 0:
-            if st == lib.PYAD_ERR_GUARD:
-                raise PyadError("pyad: internal error: a fresh trace missed its own guards")
             self._raise(st, prog, info, None)
         return vals, grads
 
-    def _raise(self, st: int, prog: _Program, info: Info, point: int | None) -> None:
+    def _impure(self, prog: Program, point: object) -> ImpureFunctionError:
+        with _state_lock:  # a trace that misses its own guards is useless
+            self._traces = [t for t in self._traces if t is not prog]
+        return ImpureFunctionError(
+            f"pyad: the trace just made at {point} does not take the branches it "
+            "recorded when replayed at that same point: the compiled function is "
+            "not pure in its Var values (it changed a Var's .val, or state a "
+            "comparison depended on, while it was traced)"
+        )
+
+    def _raise(self, st: int, prog: Program, info: Info, point: int | None) -> None:
         node = info[1]
         where = "compiled function"
         if node is not None and node >= 0:
             op = int(prog.arrays["node_op"][node])
-            where = f"{_OP_NAMES.get(op, '?')} (node {node}) of the compiled function"
+            where = f"{pickling.op_name(op)} (node {node}) of the compiled function"
         if point is not None:
             where += f" at batch point {point}"
         check(st, where)
@@ -624,24 +231,29 @@ class Compiled:
         self, cols: list[Column], N: int, want_grad: bool, workers: int | None
     ) -> tuple[FloatArray, FloatArray | None]:
         """Replay N points: (values (N, m), grads (N, m, n) or None)."""
+        first_trace = None
         if not self._traces:
-            first: Any = [c[0] if isinstance(c, np.ndarray) else c for c in cols] if N else None
-            if first is None:
+            if N == 0:
                 if self.fn is None or self.n_in is None:
                     raise ValueError(
                         "the first call of a compiled function needs at least one point"
                     )
             else:
-                self._trace([float(x) for x in first])
-        m, n = cast(int, self.n_out), cast(int, self.n_in)  # set by the first trace
+                first_trace = self._trace_at(cols, 0)
+        if len(cols) != self.n_in:  # another thread's first trace won
+            self._arity_error(len(cols))
+        m, n = cast(int, self.n_out), cast(int, self.n_in)
         values = np.empty((N, m))
         grads = np.empty((N, m, n)) if want_grad else None
         todo = np.arange(N)  # original indices still to solve
         sub = cols
-        tried: set[int] = set()
-        err: tuple[int, int, _Program, Info] | None = (
-            None  # (point, st, prog, info): first fp error
-        )
+        tried: dict[int, Program] = {}  # by id; holding them keeps ids unique
+        made_at: dict[int, int] = {}  # id of a trace made by this call -> its point
+        if N and first_trace is not None:
+            made_at[id(first_trace)] = 0
+        err: tuple[int, int, Program, Info] | None = None  # (point, st, prog, info): first fp error
+        # Every pass either tries a cached trace once, or makes a trace that
+        # must solve its own point: at most cache_size + N passes.
         while todo.size:
             prog = next((t for t in self._traces if id(t) not in tried), None)
             if prog is None:
@@ -649,21 +261,10 @@ class Compiled:
                 first = int(todo[0])
                 if err is not None and first > err[0]:
                     break
-                pt = [float(c[first]) if isinstance(c, np.ndarray) else c for c in cols]
-                try:
-                    prog = self._trace(pt)
-                except FloatingPointError as e:
-                    if (
-                        N > 1
-                        or isinstance(cols, list)
-                        and any(isinstance(c, np.ndarray) for c in cols)
-                    ):
-                        # add_note is Python 3.11+; older Pythons get the bare error
-                        if hasattr(e, "add_note"):
-                            e.add_note(f"at batch point {first}")
-                    raise
-            tried.add(id(prog))
-            st, info, v, g, fail = prog.eval_batch(sub, todo.size, want_grad, workers)
+                prog = self._trace_at(cols, first)
+                made_at[id(prog)] = first
+            tried[id(prog)] = prog
+            st, info, v, g, fail = replay.eval_batch(prog, sub, todo.size, want_grad, workers)
             if st != 0:
                 if st == lib.PYAD_ERR_GUARD or info[0] < 0:
                     check(st, "batch replay")
@@ -676,6 +277,8 @@ class Compiled:
             else:
                 keep = np.ones(todo.size, bool)
                 ok = fail == 0
+            if made_at.get(id(prog)) == int(todo[0]) and not ok[0] and keep[0]:
+                raise self._impure(prog, f"batch point {int(todo[0])}")
             idx = todo[ok]
             values[idx] = v[ok]
             if grads is not None:  # want_grad
@@ -695,10 +298,12 @@ class Compiled:
     def _run(
         self, xs: Sequence[Any], want_grad: bool, workers: int | None
     ) -> tuple[bool, tuple[Any, Any]]:
-        vals, N = self._parse(xs)
+        if self.n_in is not None and len(xs) != self.n_in:
+            self._arity_error(len(xs))
+        vals, N = replay.parse_args(xs)
         if N is None:
             if workers is not None:
-                _check_workers(workers)
+                replay.check_workers(workers)
             return False, self._point(vals, want_grad)
         return True, self._batch(vals, N, want_grad, workers)
 
@@ -782,19 +387,10 @@ class Compiled:
         """
         return self.value_and_jacobian(*xs, workers=workers)[1]
 
-    # ---- pickling -----------------------------------------------------------
+    # ---- pickling (format: pyad/pickling.py) ------------------------------------
     def __reduce__(self) -> tuple[Callable[[object], Compiled], tuple[dict[str, Any]]]:
-        traces = self._traces
-        state = {
-            "version": _FORMAT_VERSION,
-            "n_in": self.n_in,
-            "n_out": self.n_out,
-            "tuple_out": self.tuple_out,
-            "cache_size": self.cache_size,
-            "function": isinstance(self, Function),
-            "traces": [{name: t.arrays[name].tobytes() for name, _ in _FIELDS} for t in traces],
-        }
-        return (_load, (state,))
+        header = (self.n_in, self.n_out, self.tuple_out, self.cache_size)
+        return (_load, (pickling.encode(self._traces, *header, isinstance(self, Function)),))
 
 
 class Function(Compiled):
@@ -826,7 +422,7 @@ class Function(Compiled):
         for v in outs:
             if not isinstance(v, Var):
                 raise TypeError(f"Function outputs must be Vars, not {type(v).__name__}")
-        prog = _Program(_no_guards(export(inputs, outs)), len(outs))
+        prog = Program(no_guards(export(inputs, outs)), len(outs))
         if prog.n_in != len(inputs):
             raise ValueError("Function inputs must name distinct nodes")
         self.n_in, self.n_out, self.tuple_out = len(inputs), len(outs), tuple_out
@@ -846,46 +442,12 @@ def compile(fn: Callable[..., Any], cache_size: int = 32) -> Compiled:  # noqa: 
 
 
 def _load(state: object) -> Compiled:
-    """Rebuild a pickled compiled function; ValueError if anything is off."""
-    try:
-        if not isinstance(state, dict) or state.get("version") != _FORMAT_VERSION:
-            raise ValueError("unknown format")
-        n_in, n_out = state["n_in"], state["n_out"]
-        tuple_out, cache_size = state["tuple_out"], state["cache_size"]
-        traces = state["traces"]
-        if not isinstance(traces, list) or not isinstance(state["function"], bool):
-            raise ValueError("bad traces")
-        if not traces:
-            if n_in is not None or n_out is not None or tuple_out is not None:
-                raise ValueError("bad header")
-        else:
-            for x in (n_in, n_out):
-                if type(x) is not int or not 0 <= x < 2**32:
-                    raise ValueError("bad sizes")
-            if type(tuple_out) is not bool or (not tuple_out and n_out != 1):
-                raise ValueError("bad output kind")
-        if type(cache_size) is not int or not 1 <= cache_size <= 2**20 or len(traces) > cache_size:
-            raise ValueError("bad cache size")
-        progs = []
-        for t in traces:
-            if not isinstance(t, dict) or set(t) != {name for name, _ in _FIELDS}:
-                raise ValueError("bad trace")
-            arrays = {}
-            for name, dtype in _FIELDS:
-                b = t[name]
-                if type(b) is not bytes or len(b) % np.dtype(dtype).itemsize:
-                    raise ValueError(f"bad array {name}")
-                arrays[name] = np.frombuffer(b, dtype=dtype)
-            prog = _Program(arrays, n_out)
-            if prog.n_in != n_in:
-                raise ValueError("trace has the wrong number of inputs")
-            progs.append(prog)
-    except (KeyError, TypeError, AttributeError, OverflowError) as e:
-        raise ValueError(f"pyad: malformed pickled compiled function ({e!r})") from None
-    except ValueError as e:
-        raise ValueError(f"pyad: malformed pickled compiled function ({e})") from None
-    f = Function.__new__(Function) if state["function"] else Compiled.__new__(Compiled)
-    Compiled.__init__(f, None, cache_size)
-    f.n_in, f.n_out, f.tuple_out = n_in, n_out, tuple_out
+    """Rebuild a pickled compiled function (any format version, see
+    pickling.py); ValueError if anything is off. Every pickle names this
+    function, so it stays here."""
+    h, progs = pickling.decode(state)
+    f = Function.__new__(Function) if h["function"] else Compiled.__new__(Compiled)
+    Compiled.__init__(f, None, h["cache_size"])
+    f.n_in, f.n_out, f.tuple_out = h["n_in"], h["n_out"], h["tuple_out"]
     f._traces = progs
     return f

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from ._lib import ffi, lib
-from .compiled import export
+from .program import export
 from .var import Var
 
 

@@ -89,6 +89,26 @@ class GuardMissError(PyadError, RuntimeError):
     """
 
 
+class ImpureFunctionError(PyadError, RuntimeError):
+    """A compiled function's fresh trace does not take, when replayed at the
+    very point it was traced at, the branches it recorded: the function is
+    not pure in its Var values (e.g. it changed a Var's .val after
+    comparing it), so no trace of it can be trusted.
+
+    >>> import pyad
+    >>> w = pyad.Var(0.0)
+    >>> def f(x):
+    ...     y = x * 2 if x > w else -x
+    ...     w.val = 5.0  # changes what the comparison was made with
+    ...     return y
+    >>> try:
+    ...     pyad.compile(f)(1.0)
+    ... except pyad.ImpureFunctionError:
+    ...     print("not pure")
+    not pure
+    """
+
+
 class GradcheckError(PyadError, RuntimeError):
     """pyad.gradcheck found an analytic gradient that disagrees.
 
@@ -131,6 +151,8 @@ def check(status: int, what: str = "") -> int:
         raise MalformedProgramError(f"pyad: malformed compiled program{where}")
     if status == lib.PYAD_ERR_GUARD:
         raise GuardMissError(f"pyad: a guard of the compiled trace does not hold{where}")
+    if status == lib.PYAD_ERR_CANCELLED:
+        raise PyadError(f"pyad: the batch was cancelled{where}")
     if status == lib.PYAD_ERR_ARGS:
         raise PyadError(f"pyad: bad buffers passed to the replay engine{where}")
     if status == lib.PYAD_ERR_OP:

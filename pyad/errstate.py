@@ -7,6 +7,8 @@ FloatingPointError instead, and records nothing.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Literal, Optional
 
 from ._lib import lib
@@ -37,8 +39,9 @@ def _mode_from(base: int, settings: dict[str, str | None]) -> int:
     return mode
 
 
-class errstate:
-    """Context manager: which floating-point errors raise in this thread.
+class errstate(contextlib.ContextDecorator):
+    """Context manager and decorator: which floating-point errors raise in
+    this thread.
 
     Keywords as numpy's: all, divide, over (or overflow), invalid, under;
     values 'ignore' or 'raise'. Keywords left out keep their current setting.
@@ -49,6 +52,20 @@ class errstate:
     Traceback (most recent call last):
     ...
     pyad.errors.PyadFloatingPointError: divide by zero encountered in log(0.0)
+
+    As numpy's, one errstate object may be entered by several threads at
+    once, and re-entered (recursion): each entry restores, on exit, the
+    mode its own thread had when it entered. As a decorator it applies to
+    every call of the function:
+
+    >>> @pyad.errstate(invalid="raise")
+    ... def root(x):
+    ...     return pyad.sqrt(x)
+    >>> try:
+    ...     root(pyad.Var(-1.0))
+    ... except FloatingPointError:
+    ...     print("raised")
+    raised
     """
 
     def __init__(
@@ -76,16 +93,24 @@ class errstate:
             if action is not None:
                 self._settings[key] = action
         _mode_from(0, self._settings)  # validate now, not on enter
-        self._saved: list[int] = []
+        # The modes to restore: a stack per thread (entries nest per thread).
+        self._local = threading.local()
+
+    def _saved(self) -> list[int]:
+        try:
+            stack: list[int] = self._local.stack
+        except AttributeError:
+            stack = self._local.stack = []
+        return stack
 
     def __enter__(self) -> errstate:
         old = lib.pyad_get_errmode()
-        self._saved.append(old)
+        self._saved().append(old)
         lib.pyad_set_errmode(_mode_from(old, self._settings))
         return self
 
     def __exit__(self, *exc: object) -> Literal[False]:
-        lib.pyad_set_errmode(self._saved.pop())
+        lib.pyad_set_errmode(self._saved().pop())
         return False
 
 

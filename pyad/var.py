@@ -12,6 +12,7 @@ ops.py builds them from the C op registry with the factories of record.py.
 
 from __future__ import annotations
 
+import fractions
 import numbers
 import operator
 import threading
@@ -298,8 +299,10 @@ class Var:
     def __repr__(self) -> str:
         return f"Var(val={lib.pyad_value(self._h)!r}, grad={self.grad!r})"
 
-    def _compare(self, kind: str, other: object, test: Callable[[float, float], bool]) -> bool:
-        o = lib.pyad_value(other._h) if isinstance(other, Var) else as_float(other)
+    def _compare(self, kind: str, other: object, test: Callable[[Any, Any], bool]) -> bool:
+        # Exact, as Python compares a float with an int or a Fraction:
+        # Var(2.0**53) < 2**53 + 1 is True, Var(1.0) < 10**400 is True.
+        o = lib.pyad_value(other._h) if isinstance(other, Var) else exact_real(other)
         if o is None:
             return NotImplemented  # type: ignore[no-any-return]  # for the operators
         r = test(lib.pyad_value(self._h), o)
@@ -339,6 +342,24 @@ class Var:
         if not self.is_leaf:
             raise TypeError("only leaf Vars can be pickled; pickle float(v), or use v.detach()")
         return (_leaf_from_state, (self.val, self.grad))
+
+
+def exact_real(x: Any) -> float | int | fractions.Fraction | None:  # Any: as as_float
+    """x as a number Python compares with a float exactly (a float, an int
+    or a Fraction), or None if x is not a real number (as as_float). The
+    guards of compiled functions turn it back into a float threshold."""
+    t = type(x)
+    if t is float or t is int:
+        return x  # type: ignore[no-any-return]  # `t is` does not narrow
+    if isinstance(x, Var) or as_float(x) is None:
+        return None
+    if isinstance(x, (int, np.integer)):  # bool, numpy ints: exact as int
+        return int(x)
+    if isinstance(x, np.floating) and x.dtype.itemsize > 8 and np.isfinite(x):
+        return fractions.Fraction(*x.as_integer_ratio())  # long double
+    if isinstance(x, numbers.Rational):
+        return fractions.Fraction(int(x.numerator), int(x.denominator))
+    return float(x)  # float32, float16, other reals: as float
 
 
 def _leaf_from_state(val: float, grad: float) -> Var:

@@ -3,9 +3,15 @@ comparisons in ulps, and an mpmath oracle for every unary op."""
 
 import gc
 import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 import threading
 
 import mpmath
+import pytest
 
 import pyad
 from pyad._lib import ffi, lib
@@ -130,3 +136,37 @@ UNARY_OPS = [
 ]
 # ... of which these are module functions (neg and abs are operators).
 UNARY_FUNCTIONS = [n for n in UNARY_OPS if n not in ("neg", "abs")]
+
+
+# Longer variants of the hostile-user tests (tests/test_reliability_*.py).
+STRESS = bool(os.environ.get("PYAD_STRESS"))
+
+
+def run_script(tmp_path, source, timeout=60):
+    """Run `source` as a script in a fresh interpreter and return its
+    stdout. A crash (a signal, a sanitizer report's exit status) or a hang
+    fails the test, not the test run: after `timeout` seconds the script's
+    whole process group (it runs in its own session, with any children it
+    forked) is killed. The environment is passed through, so under
+    .ci/sanitize the child runs with the sanitizers preloaded too."""
+    path = tmp_path / "hostile.py"
+    path.write_text(textwrap.dedent(source))
+    p = subprocess.Popen(
+        [sys.executable, str(path)],
+        cwd=os.path.dirname(os.path.abspath(__file__)),  # no pyad/ source here
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        pytest.fail(f"hung: killed after {timeout} s\n--- stdout\n{out}\n--- stderr\n{err}")
+    if p.returncode < 0:
+        name = signal.Signals(-p.returncode).name
+        pytest.fail(f"crashed: {name}\n--- stdout\n{out}\n--- stderr\n{err}")
+    assert p.returncode == 0, f"exit status {p.returncode}\n--- stdout\n{out}\n--- stderr\n{err}"
+    return out

@@ -8,13 +8,13 @@ import random
 import subprocess
 import sys
 import textwrap
-import threading
 
+import hardening_ref as ref
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import UNARY_OPS
+from support import UNARY_OPS, run_threads
 
 import pyad
 from pyad import Var
@@ -355,16 +355,13 @@ def test_threads_share_a_compiled_function():
     results = {}
 
     def work(t):
-        out = []
-        for x in xs[t::4]:
-            out.append((x, f(x), f.grad(x)[0]))
-        results[t] = out
+        def run():
+            results[t] = [(x, f(x), f.grad(x)[0]) for x in xs[t::4]]
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        return run
+
+    run_threads([work(t) for t in range(4)])  # fails on any error in a thread
+    assert sorted(x for out in results.values() for x, _, _ in out) == sorted(xs)
     for out in results.values():
         for x, v, g in out:
             ev, ej = eager(branchy, [x])
@@ -522,7 +519,7 @@ def test_loader_rejects_malformed_arrays():
     def mutated(name, fn):
         s = dict(base)
         tr = dict(t)
-        arr = np.frombuffer(tr[name], dtype=dict(pyad.compiled._FIELDS)[name]).copy()
+        arr = np.frombuffer(tr[name], dtype=dict(pyad.program.FIELDS)[name]).copy()
         tr[name] = fn(arr)
         s["traces"] = [tr]
         return s
@@ -556,9 +553,7 @@ def test_loader_rejects_malformed_arrays():
         with pytest.raises(ValueError):
             _load(s)
     # an operand pointing at itself or later is an out-of-order (cyclic) tape
-    arrays = {
-        k: np.frombuffer(v, dtype=dict(pyad.compiled._FIELDS)[k]).copy() for k, v in t.items()
-    }
+    arrays = {k: np.frombuffer(v, dtype=dict(pyad.program.FIELDS)[k]).copy() for k, v in t.items()}
     last = int(arrays["arg_start"][-2])
     arrays["args"][last] = len(arrays["node_op"]) - 1
     with pytest.raises(ValueError):
@@ -581,11 +576,16 @@ def _exercise(obj):
 
 
 def test_fuzz_mutated_pickles_never_crash():
+    """1,500 pickles with 1-6 random bytes changed: each is refused (any
+    exception) or loads; whatever loads as a compiled function computes
+    exactly what its (mutated) arrays mean, for every trace, at special
+    and ordinary points (hardening_ref.check_replay)."""
     f = pyad.compile(lambda x, y: (x * y + pyad.exp(x)) if x > 0 else pyad.sum([x, y, 3.0]))
     f(1.0, 2.0)
     f(-1.0, 2.0)
     data = pickle.dumps(f)
     rng = random.Random(1234)
+    loaded = checked = 0
     for _ in range(1500):
         b = bytearray(data)
         for _ in range(rng.randint(1, 6)):
@@ -595,14 +595,23 @@ def test_fuzz_mutated_pickles_never_crash():
             obj = pickle.loads(bytes(b))
         except Exception:
             continue
+        loaded += 1
+        if not isinstance(obj, pyad.Compiled):
+            continue
+        for prog in obj._traces:
+            n = prog.n_in
+            ref.check_replay(prog, [(0.75,) * n, (-1.5,) * n, (math.nan,) * n, (0.0,) * n])
+            checked += 1
         _exercise(obj)
+    # (seeded: 45 load, 88 traces checked; most mutations break the framing)
+    assert loaded >= 30 and checked >= 60, (loaded, checked)
 
 
 def test_fuzz_mutated_arrays_never_crash():
     f = pyad.compile(lambda x, y: (x * y + pyad.exp(x)) if x > y else pyad.sum([x, y, 3.0]) / x)
     f(2.0, 1.0)
     base = _state(f)
-    fields = dict(pyad.compiled._FIELDS)
+    fields = dict(pyad.program.FIELDS)
     rng = np.random.default_rng(7)
     accepted = 0
     for _ in range(1500):

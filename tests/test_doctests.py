@@ -22,6 +22,11 @@ MODULES = [
     "pyad.errstate",
     "pyad.errors",
     "pyad.compiled",
+    "pyad.tracing",
+    "pyad.program",
+    "pyad.replay",
+    "pyad.pickling",
+    "pyad.forking",
     "pyad.dot",
     "pyad.__main__",
 ]

@@ -20,7 +20,7 @@ from support import tape_state
 import pyad
 from pyad import Var
 from pyad._lib import lib
-from pyad.compiled import export as _export
+from pyad.program import export as _export
 
 LIMIT = 64  # more allocations than any one call makes
 
@@ -221,7 +221,8 @@ def test_unpickling_fails_cleanly():
 def test_c_program_new_directly():
     """pyad_program_new with NULL out, then every allocation failing: a
     status, *out left NULL, nothing leaked (LSan in .ci/sanitize)."""
-    ffi = pyad.compiled.ffi
+    from pyad._lib import ffi
+
     assert (
         lib.pyad_program_new(
             ffi.NULL,
@@ -286,7 +287,7 @@ def test_c_program_new_directly():
     info = ffi.new("pyad_fail_info *")
     lib.pyad_debug_fail_alloc_after(0)  # scalar replay does not allocate
     try:
-        assert lib.pyad_program_eval(p, x, v, g, work, len(work), info) == 0
+        assert lib.pyad_program_eval(p, x, 1, v, 1, g, 1, work, len(work), info) == 0
     finally:
         lib.pyad_debug_fail_alloc_after(-1)
     assert (v[0], g[0]) == (math.sin(0.5), math.cos(0.5))

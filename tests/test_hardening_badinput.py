@@ -286,7 +286,7 @@ TABLE = {
     "pickle-version": (
         lambda F: pyad.compiled._load(dict(F["state"], version=99)),
         ValueError,
-        r"malformed pickled compiled function \(unknown format\)",
+        r"malformed pickled compiled function \(unknown format version 99\)",
     ),
     "pickle-inputs": (
         lambda F: pyad.compiled._load(dict(F["state"], n_in=3)),
@@ -402,7 +402,26 @@ TABLE = {
     "compiled-kind-changes": (
         lambda F: F["k"](-1.0),
         TypeError,
-        r"returned a different kind of result \(a tuple of 2\) than when first traced",
+        r"returned a different kind of result \(1 argument -> a tuple of 2\) "
+        r"than when first traced \(1 argument -> one value\)",
+    ),
+    "compiled-masked": (
+        lambda F: F["f"](np.ma.masked_array([1.0, 2.0], mask=[0, 1]), 1.0),
+        TypeError,
+        r"argument 0: masked arrays are not supported \(the mask would be ignored\)",
+    ),
+    "compiled-impure": (
+        lambda F: _impure_call(),
+        pyad.ImpureFunctionError,
+        r"does not take the branches it recorded when replayed at that same point: "
+        r"the compiled function is not pure in its Var values",
+    ),
+    "pickle-unknown-op": (
+        lambda F: pyad.compiled._load(
+            dict(F["state"], ops=[n if n != "add" else "add2" for n in F["state"]["ops"]])
+        ),
+        ValueError,
+        r"uses the op 'add2', which this version of pyad does not have",
     ),
     "Function-input-type": (
         lambda F: pyad.Function([1.0], F["y"]),
@@ -420,6 +439,20 @@ TABLE = {
         r"Function outputs must be Vars, not float",
     ),
 }
+
+
+def _impure_call():
+    box = [Var(0.0)]
+
+    def fn(x):
+        y = x * 2.0 if x > box[0] else -x
+        box[0].val = 10.0  # after the comparison: the trace cannot hold
+        return y
+
+    try:
+        pyad.compile(fn)(1.0)
+    finally:
+        box.clear()  # (the traceback keeps this frame: free the Var now)
 
 
 @pytest.mark.parametrize("row", sorted(TABLE))

@@ -20,6 +20,7 @@ SOURCES = [
     "program.c",
     "replay.c",
     "batch.c",
+    "pybridge.c",
 ]
 
 

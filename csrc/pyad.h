@@ -70,6 +70,18 @@ int64_t pyad_binary_cv(int op, double a, int64_t b);   /* a is a constant */
 int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
                   size_t n);
 
+/* Buffered recording (CPython only; used by pyad/_lib.py alone). Python
+ * appends each op as a tuple (code, x0, x1, out) to a list: code is an op
+ * code plus PYAD_REC_CONST0/1 for constant operands (x_i a float, else a
+ * handle), or PYAD_REC_LEAF for a leaf of value x0; out is a handle Python
+ * reserved. pyad_py_sync records the buffered ops in order, releases the
+ * handles queued in the second list (dead Vars), and appends `refill`
+ * freshly reserved handles to the third; the lists are given as id()s.
+ * Returns the first failing record's status (*failed = its index) or OK. */
+enum { PYAD_REC_CONST0 = 256, PYAD_REC_CONST1 = 512, PYAD_REC_LEAF = 1024 };
+int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
+                 size_t refill, int64_t *failed);
+
 /* Evaluate an op on plain numbers (no recording); *out receives the value. */
 int pyad_eval(int op, const double *x, size_t n, double *out);
 

@@ -11,10 +11,9 @@
 
 #include "tape.h"
 
-/* Value of op on x, checked against this thread's error mode. */
-static int evaluate(int op, const double *x, size_t n, double *y)
+/* Value of op on x, checked against error mode `mode`. */
+static int evaluate(int op, const double *x, size_t n, int mode, double *y)
 {
-    int mode = pyad_get_errmode();
     if (!mode) {
         *y = pyad_op_value(op, x, n);
         return PYAD_OK;
@@ -29,16 +28,17 @@ static int evaluate(int op, const double *x, size_t n, double *y)
  * operand's value. The value is computed (and checked against the error
  * mode) before anything changes, so a failing op leaves the tape exactly as
  * it was; only then may the tape be compacted, after which the operands are
- * looked up again. Called with the lock held; returns a handle or a status. */
-static int64_t record(int op, const int64_t *handle, uint32_t *node,
-                      const double *x, size_t n)
+ * looked up again. Called with the lock held; gives the new node (with one
+ * reference, for the handle the caller names it with) or a status. */
+static int record(int op, const int64_t *handle, uint32_t *node,
+                  const double *x, size_t n, int mode, uint32_t *out)
 {
     double stack_d[MAX_STACK_OPERANDS], *d = stack_d, y;
     size_t n_const = 0;
     int st;
     if (!pyad_op_accepts(op, n))
         return PYAD_ERR_OP;
-    if ((st = evaluate(op, x, n, &y)) != PYAD_OK)
+    if ((st = evaluate(op, x, n, mode, &y)) != PYAD_OK)
         return st;
     for (size_t i = 0; i < n; i++)
         n_const += node[i] == NIL;
@@ -62,29 +62,102 @@ static int64_t record(int op, const int64_t *handle, uint32_t *node,
     for (size_t i = 0; i < n; i++)
         if (node[i] == NIL)
             node[i] = pyad_append(OP_LEAF, x[i]);
-    uint32_t out = pyad_append((uint8_t)op, y);
+    *out = pyad_append((uint8_t)op, y);
     for (size_t i = 0; i < n; i++)
-        pyad_add_edge(out, node[i], d[i]);
+        pyad_add_edge(*out, node[i], d[i]);
     if (d != stack_d)
         free(d);
-    T.refcount[out] = 1;
-    return pyad_new_handle(out);
+    T.refcount[*out] = 1;
+    return PYAD_OK;
+}
+
+/* record() for the entry points: a new handle for the node, or a status. */
+static int64_t record_handle(int op, const int64_t *handle, uint32_t *node,
+                             const double *x, size_t n)
+{
+    uint32_t out;
+    int st = record(op, handle, node, x, n, pyad_get_errmode(), &out);
+    return st == PYAD_OK ? pyad_new_handle(out) : st;
+}
+
+static int leaf_node(double value, uint32_t *out)
+{
+    int st = pyad_reserve_for(0);
+    if (st != PYAD_OK)
+        return st;
+    if (pyad_should_compact())
+        pyad_compact();
+    *out = pyad_append(OP_LEAF, value);
+    T.refcount[*out] = 1;
+    return PYAD_OK;
 }
 
 int64_t pyad_leaf(double value)
 {
+    uint32_t node;
     int64_t h;
     pyad_lock(&pyad_tape_lock);
-    h = pyad_reserve_for(0);
-    if (h == PYAD_OK) {
-        if (pyad_should_compact())
-            pyad_compact();
-        uint32_t i = pyad_append(OP_LEAF, value);
-        T.refcount[i] = 1;
-        h = pyad_new_handle(i);
-    }
+    h = leaf_node(value, &node);
+    if (h == PYAD_OK)
+        h = pyad_new_handle(node);
     pyad_unlock(&pyad_tape_lock);
     return h;
+}
+
+/* ---- buffered ops (Python's record buffer, see pybridge.c) ------------------ */
+
+/* One buffered op: its result goes to the reserved handle rec->out. Ops
+ * Python buffered are recorded without the error mode: they were made
+ * outside any raising errstate (inside one, Python records directly). */
+static int ingest_one(const pyad_record *rec)
+{
+    int64_t code = rec->code, handle[2];
+    uint32_t node[2], out = 0;
+    double x[2];
+    int op = (int)(code & 255), n, st;
+    if (rec->out < 0 || (uint64_t)rec->out >= T.handles || T.handle_node[rec->out] != RESERVED)
+        return PYAD_ERR_HANDLE;
+    if (code == PYAD_REC_LEAF) {
+        st = leaf_node(rec->c[0], &out);
+    } else {
+        if (code < 0 || code >= 1024 || op >= pyad_n_ops || pyad_ops[op].arity < 1 ||
+            pyad_ops[op].arity > 2)
+            return PYAD_ERR_OP;
+        n = pyad_ops[op].arity;
+        for (int i = 0; i < n; i++) {
+            int is_const = (code & (i ? PYAD_REC_CONST1 : PYAD_REC_CONST0)) != 0;
+            node[i] = NIL;
+            handle[i] = -1;
+            x[i] = rec->c[i];
+            if (!is_const) {
+                handle[i] = rec->h[i];
+                if (!pyad_node_of(handle[i], &node[i]))
+                    return PYAD_ERR_HANDLE;
+                x[i] = T.value[node[i]];
+            }
+        }
+        st = record(op, handle, node, x, (size_t)n, 0, &out);
+    }
+    if (st == PYAD_OK)
+        T.handle_node[rec->out] = out;
+    return st;
+}
+
+int pyad_ingest_locked(const pyad_record *rec, size_t n, size_t *failed)
+{
+    int first = PYAD_OK;
+    for (size_t i = 0; i < n; i++) {
+        int st = ingest_one(&rec[i]);
+        if (st == PYAD_OK)
+            continue;
+        if (first == PYAD_OK) {
+            first = st;
+            *failed = i;
+        }
+        if (st == PYAD_ERR_NOMEM || st == PYAD_ERR_FULL)
+            break;
+    }
+    return first;
 }
 
 /* Operands of the fixed-arity entry points: handle >= 0 names a node,
@@ -100,7 +173,7 @@ static int64_t record_operands(int op, const int64_t *handle, double *x, size_t 
             x[i] = T.value[node[i]];
         }
     }
-    return record(op, handle, node, x, n);
+    return record_handle(op, handle, node, x, n);
 }
 
 int64_t pyad_unary(int op, int64_t a)
@@ -178,7 +251,7 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
         }
     }
     if (h == PYAD_OK)
-        h = record(op, handles, node, x, n);
+        h = record_handle(op, handles, node, x, n);
     pyad_unlock(&pyad_tape_lock);
     free(node);
     free(x);
@@ -191,5 +264,5 @@ int pyad_eval(int op, const double *x, size_t n, double *out)
         return PYAD_ERR_OP;
     if (!out || (n && !x))
         return PYAD_ERR_HANDLE;
-    return evaluate(op, x, n, out);
+    return evaluate(op, x, n, pyad_get_errmode(), out);
 }

@@ -205,7 +205,7 @@ void pyad_compact(void)
     T.edge_start[j] = (uint32_t)e;
     T.dead = 0;
     for (size_t h = 0; h < T.handles; h++)
-        if (T.handle_node[h] != NIL)
+        if (T.handle_node[h] < RESERVED)
             T.handle_node[h] = remap[T.handle_node[h]];
     memset(T.stamp, 0, T.capacity * sizeof *T.stamp);
     T.epoch = 0;
@@ -249,20 +249,44 @@ uint32_t pyad_next_epoch(void)
     return T.epoch;
 }
 
-static void release_locked(int64_t h)
+void pyad_release_locked(int64_t h)
 {
     uint32_t n;
     if (pyad_node_of(h, &n)) {
         T.handle_node[h] = NIL;
         T.free_handles[T.n_free++] = (uint32_t)h;
         pyad_decref(n);
+    } else if (h >= 0 && (uint64_t)h < T.handles && T.handle_node[h] == RESERVED) {
+        T.handle_node[h] = NIL;
+        T.free_handles[T.n_free++] = (uint32_t)h;
     }
+}
+
+int pyad_reserve_handles(int64_t *out, size_t k)
+{
+    size_t fresh = k > T.n_free ? k - T.n_free : 0;
+    if (fresh > MAX_INDEX - T.handles)
+        return PYAD_ERR_FULL;
+    if (T.handles + fresh > T.handle_capacity) {
+        size_t cap = next_capacity(T.handle_capacity, T.handles + fresh);
+        if (cap > MAX_INDEX)
+            return PYAD_ERR_FULL;
+        if (!(RESIZE(T.handle_node, cap) & RESIZE(T.free_handles, cap)))
+            return PYAD_ERR_NOMEM;
+        T.handle_capacity = cap;
+    }
+    for (size_t i = 0; i < k; i++) {
+        uint32_t h = T.n_free ? T.free_handles[--T.n_free] : (uint32_t)T.handles++;
+        T.handle_node[h] = RESERVED;
+        out[i] = (int64_t)h;
+    }
+    return PYAD_OK;
 }
 
 void pyad_release(int64_t h)
 {
     pyad_lock(&lock);
-    release_locked(h);
+    pyad_release_locked(h);
     pyad_unlock(&lock);
 }
 
@@ -272,7 +296,7 @@ void pyad_release_many(const int64_t *handles, size_t n)
         return;
     pyad_lock(&lock);
     for (size_t i = 0; i < n; i++)
-        release_locked(handles[i]);
+        pyad_release_locked(handles[i]);
     pyad_unlock(&lock);
 }
 

@@ -30,6 +30,7 @@
 #include "pyad.h"
 
 #define NIL UINT32_MAX
+#define RESERVED (UINT32_MAX - 1)   /* a handle Python holds for a buffered op */
 #define OP_DEAD 0xFE
 #define OP_LEAF 0xFF
 #define MAX_INDEX (UINT32_MAX - 1)
@@ -69,16 +70,39 @@ void *pyad_grow(void *p, size_t count, size_t size);
 int pyad_reserve_for(size_t n_edges);
 int pyad_reserve_nodes_total(size_t nodes);
 
-/* The node of handle h, if h names one. */
+/* The node of handle h, if h names one (not free, not reserved). */
 static inline int pyad_node_of(int64_t h, uint32_t *node)
 {
-    if (h < 0 || (uint64_t)h >= T.handles || T.handle_node[h] == NIL)
+    uint32_t n;
+    if (h < 0 || (uint64_t)h >= T.handles || (n = T.handle_node[h]) >= RESERVED)
         return 0;
-    *node = T.handle_node[h];
+    *node = n;
     return 1;
 }
 
 int64_t pyad_new_handle(uint32_t node);     /* room must be reserved */
+/* Mark k handles RESERVED (held by Python for ops it has buffered, see
+ * record.c's ingest) and write them to out. */
+int pyad_reserve_handles(int64_t *out, size_t k);
+/* Drop handle h: its node loses a reference; a reserved handle is freed. */
+void pyad_release_locked(int64_t h);
+
+/* One buffered op, as Python's record buffer holds it (pyad/_lib.py):
+ * code is an op code plus PYAD_REC_* bits; operand i is the node of
+ * handle h[i], or the constant c[i] when its CONST bit is set; the result
+ * goes to handle out, which Python reserved. A LEAF record is a leaf of
+ * value c[0]. */
+typedef struct {
+    int64_t code, out;
+    int64_t h[2];
+    double c[2];
+} pyad_record;
+
+/* Record the buffered ops in order (record.c). A record that fails (a bad
+ * handle or op) leaves its result handle reserved and the others go on; an
+ * allocation failure stops there. Returns the first failure's status (and
+ * *failed = its index), or PYAD_OK. */
+int pyad_ingest_locked(const pyad_record *rec, size_t n, size_t *failed);
 void pyad_decref(uint32_t node);
 
 /* Compact when more than half of a long tape is dead; handles stay valid,

@@ -1,10 +1,28 @@
 """The one import of the compiled core; everything else imports from here.
 
 Its types come from _pyad_cffi.pyi, generated from csrc/pyad.h.
+
+Eager ops are not recorded by one C call each: an op appends a record
+tuple to `pending` and takes a handle from `free`, both filled and emptied
+by C in one call per ~1000 ops (sync(); csrc/pybridge.c). So anything
+that reads the tape must first hand the buffer to C. `lib` does that for
+you: it is the compiled module's lib, except that every function that
+touches the tape syncs first; `core` is the raw lib, for the recording
+fast paths. See docs/architecture.md.
 """
 
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any, Callable, cast
+
+if TYPE_CHECKING:
+    from pyad._pyad_cffi import _Lib as _CffiLib
+
 try:
-    from pyad._pyad_cffi import ffi, lib
+    from pyad._pyad_cffi import ffi
+    from pyad._pyad_cffi import lib as core
 except ImportError:
     # A source checkout shadows the installed package when Python runs from
     # the repository root (`pip install . && python -m pyad`): its pyad/ has
@@ -27,7 +45,7 @@ except ImportError:
             _module = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
             _spec.loader.exec_module(_module)  # type: ignore[union-attr]
             sys.modules["pyad._pyad_cffi"] = _module
-            ffi, lib = _module.ffi, _module.lib
+            ffi, core = _module.ffi, _module.lib
             break
     else:
         raise ImportError(
@@ -35,4 +53,92 @@ except ImportError:
             "`python setup.py build_ext --inplace` for development)"
         ) from None
 
-__all__ = ["ffi", "lib"]
+__all__ = ["ffi", "lib", "core", "pending", "dead", "free", "sync", "direct"]
+
+# ---- the record buffer ------------------------------------------------------
+
+pending: list[tuple[Any, ...]] = []  # (code, x0, x1, out) per buffered op
+dead: list[int] = []  # handles of Vars that died, to release
+free: list[int] = []  # handles reserved in C for the next ops
+REFILL = 1024  # handles reserved per sync: ~one sync per REFILL ops
+
+# While direct[0] > 0 (some thread raises on IEEE flags, or allocation
+# failures are being tested, or PYAD_DIRECT=1 is set in the environment),
+# `free` stays empty, so every op takes its slow path and is recorded by a
+# direct C call, which checks at the op.
+direct = [1 if os.environ.get("PYAD_DIRECT", "") not in ("", "0") else 0]
+_refill_lock = threading.Lock()  # orders refills against entering direct mode
+_failed = ffi.new("int64_t *")
+
+
+def sync() -> None:
+    """Hand the buffered ops and dead handles to C; top up `free`."""
+    with _refill_lock:
+        refill = REFILL if not direct[0] and len(free) < REFILL // 2 else 0
+        st = core.pyad_py_sync(id(pending), id(dead), id(free), refill, _failed)
+    if st < 0:
+        from .errors import check  # errors imports this module
+
+        check(st, "an earlier op (recorded in a batch; its result is unusable)")
+
+
+def _set_direct(on: bool) -> None:
+    with _refill_lock:
+        direct[0] += 1 if on else -1
+        if on:  # give the reserved handles back (C frees a reserved handle)
+            dead.extend(free)
+            free.clear()
+
+
+def _set_errmode(mode: int) -> int:
+    """pyad_set_errmode, entering or leaving direct mode on raising."""
+    if pending:
+        sync()
+    old: int = core.pyad_set_errmode(mode)
+    new = core.pyad_get_errmode()
+    if bool(old) != bool(new):
+        _set_direct(bool(new))
+    return old
+
+
+_armed = [False]
+
+
+def _debug_fail_alloc_after(n: int) -> None:
+    """pyad_debug_fail_alloc_after: direct mode while armed, so that the
+    failing allocation happens inside the op under test."""
+    if pending:
+        sync()
+    core.pyad_debug_fail_alloc_after(n)
+    if (n >= 0) != _armed[0]:
+        _armed[0] = n >= 0
+        _set_direct(n >= 0)
+
+
+# Functions that never touch the tape (no sync needed).
+_PURE = ("pyad_op_", "pyad_program_", "pyad_eval", "pyad_get_errmode", "pyad_py_sync")
+
+
+def _synced(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, _fn: Callable[..., Any] = fn, _pending: list[Any] = pending) -> Any:
+        if _pending:
+            sync()
+        return _fn(*args)
+
+    return call
+
+
+class _SyncedLib:
+    """The compiled lib, syncing the record buffer before tape access."""
+
+
+_synced_lib = _SyncedLib()
+for _name in dir(core):
+    _attr = getattr(core, _name)
+    if callable(_attr) and _name.startswith("pyad_") and not _name.startswith(_PURE):
+        _attr = _synced(_attr)
+    setattr(_synced_lib, _name, _attr)
+_synced_lib.pyad_set_errmode = _set_errmode  # type: ignore[attr-defined]
+_synced_lib.pyad_debug_fail_alloc_after = _debug_fail_alloc_after  # type: ignore[attr-defined]
+# Typed as the compiled lib it stands for (pyad/_pyad_cffi.pyi).
+lib = cast("_CffiLib", _synced_lib)

@@ -25,6 +25,9 @@ class _Lib:
     PYAD_HESS_FULL: int
     PYAD_HESS_CROSS: int
     PYAD_HESS_DOT: int
+    PYAD_REC_CONST0: int
+    PYAD_REC_CONST1: int
+    PYAD_REC_LEAF: int
     PYAD_NODE_INPUT: int
     PYAD_NODE_CONST: int
     PYAD_ERR_PROGRAM: int
@@ -49,6 +52,15 @@ class _Lib:
     def pyad_binary_vc(self, op: int, a: int, b: float, /) -> int: ...
     def pyad_binary_cv(self, op: int, a: float, b: int, /) -> int: ...
     def pyad_nary(self, op: int, handles: Any, constants: Any, n: int, /) -> int: ...
+    def pyad_py_sync(
+        self,
+        ops: int,
+        dead: int,
+        free_list: int,
+        refill: int,
+        failed: Any,
+        /,
+    ) -> int: ...
     def pyad_eval(self, op: int, x: Any, n: int, out: Any, /) -> int: ...
     def pyad_release(self, h: int, /) -> None: ...
     def pyad_release_many(self, handles: Any, n: int, /) -> None: ...

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, cast, overload
 
 import numpy as np
 
-from ._lib import ffi, lib
+from ._lib import core, ffi, free, lib, pending, sync
 from .errors import check
 from .optable import CODE
 from .var import Real, UnaryFunction, Var, _fmt, _new, _type_error, as_float
@@ -102,6 +102,33 @@ def elementwise(name: str, left: object, right: object) -> Any:
     return NotImplemented
 
 
+# ---- the fast paths: buffered records (see _lib.py) -------------------------
+# An op takes a reserved handle from `free` and appends its record to
+# `pending`; when `free` is empty (every ~1000 ops, or always in direct
+# mode: a raising errstate) it syncs and records directly instead.
+
+_CONST0, _CONST1 = lib.PYAD_REC_CONST0, lib.PYAD_REC_CONST1
+
+
+def _direct(op: int, name: str, a: Any, b: Any) -> Var:
+    """Record op on a and b (each a Var or a float; one is a Var) by a
+    direct C call, which checks the error mode at the op."""
+    sync()
+    if isinstance(a, Var):
+        h = (
+            core.pyad_binary(op, a._h, b._h)
+            if isinstance(b, Var)
+            else core.pyad_binary_vc(op, a._h, b)
+        )
+    else:
+        h = core.pyad_binary_cv(op, a, b._h)
+    if h < 0:
+        _fail(h, name, a, b)
+    v = _new(Var)
+    v._h = h
+    return v
+
+
 def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(forward, reflected) methods for the binary op `name`."""
     op = CODE[name]
@@ -110,31 +137,46 @@ def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(
         a: Var,
         b: Any,
-        _op: int = op,
-        _vv: Callable[[int, int, int], int] = lib.pyad_binary,
-        _vc: Callable[[int, int, float], int] = lib.pyad_binary_vc,
+        _pop: Callable[[], int] = free.pop,
+        _rec: Callable[[tuple[Any, ...]], None] = pending.append,
+        _vv: int = op,
+        _vc: int = op | _CONST1,
     ) -> Any:
         tb = type(b)
         if tb is Var:
-            h = _vv(_op, a._h, b._h)
-        elif tb is float or tb is int:
-            h = _vc(_op, a._h, b)
-        elif isinstance(b, Var):
-            h = _vv(_op, a._h, b._h)
+            try:
+                h = _pop()
+            except IndexError:
+                return _direct(_vv, name, a, b)
+            _rec((_vv, a._h, b._h, h))
+        elif tb is float:
+            try:
+                h = _pop()
+            except IndexError:
+                return _direct(_vv, name, a, b)
+            _rec((_vc, a._h, b, h))
+        elif isinstance(b, Var):  # a subclass instance
+            try:
+                h = _pop()
+            except IndexError:
+                return _direct(_vv, name, a, b)
+            _rec((_vv, a._h, b._h, h))
         else:
             f = as_float(b)
             if f is None:
                 return elementwise(name, a, b)
-            b = f
-            h = _vc(_op, a._h, b)
-        if h < 0:
-            _fail(h, name, a, b)
+            return forward(a, f)
         v = _new(Var)
         v._h = h
         return v
 
     def reflected(
-        a: Var, b: Any, _op: int = op, _cv: Callable[[int, float, int], int] = lib.pyad_binary_cv
+        a: Var,
+        b: Any,
+        _pop: Callable[[], int] = free.pop,
+        _rec: Callable[[tuple[Any, ...]], None] = pending.append,
+        _op: int = op,
+        _cv: int = op | _CONST0,
     ) -> Any:
         # b <op> a, where b is not a Var
         if type(b) is not float:
@@ -142,9 +184,11 @@ def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
             if f is None:
                 return elementwise(name, b, a)
             b = f
-        h = _cv(_op, b, a._h)
-        if h < 0:
-            _fail(h, name, b, a)
+        try:
+            h = _pop()
+        except IndexError:
+            return _direct(_op, name, b, a)
+        _rec((_cv, b, a._h, h))
         v = _new(Var)
         v._h = h
         return v
@@ -176,12 +220,21 @@ def unary(name: str) -> UnaryFunction:
     op = CODE[name]
 
     def function(
-        x: object, _op: int = op, _un: Callable[[int, int], int] = lib.pyad_unary
+        x: object,
+        _pop: Callable[[], int] = free.pop,
+        _rec: Callable[[tuple[Any, ...]], None] = pending.append,
+        _op: int = op,
     ) -> Var | float:
         if type(x) is Var or isinstance(x, Var):
-            h = _un(_op, x._h)
-            if h < 0:
-                _fail(h, name, x)
+            try:
+                h = _pop()
+            except IndexError:
+                sync()
+                h = core.pyad_unary(_op, x._h)
+                if h < 0:
+                    _fail(h, name, x)
+            else:
+                _rec((_op, x._h, 0, h))
             v = _new(Var)
             v._h = h
             return v

@@ -15,18 +15,18 @@ from __future__ import annotations
 import fractions
 import numbers
 import operator
-import threading
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, overload
 
 import numpy as np
 
-from ._lib import ffi, lib
+from ._lib import core, dead, ffi, free, lib, pending, sync
 from .errors import check
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
 _new: Callable[[type[Var]], Var] = object.__new__
+_LEAF = lib.PYAD_REC_LEAF
 
 # ---- static types (for type checkers; no run-time role) -------------------
 
@@ -95,35 +95,15 @@ class _Method(Protocol):
     def __call__(self) -> Var: ...
 
 
-# Handles of dead Vars, released to C in batches: one cffi call per
-# RELEASE_BATCH deaths instead of one per death (a call costs ~100 ns).
-RELEASE_BATCH = 256
-
 # Called as guard_hook(kind, var, other, result) when a Var's value decides
 # Python control flow (kind: lt le gt ge bool float); None when not tracing.
 guard_hook: Callable[[str, Var, object, object], None] | None = None
-_dead: list[int] = []
-_dead_lock = threading.Lock()
 
 
 def release_dead() -> None:
-    """Release the handles of Vars that have died (see Var.__del__)."""
-    if not _dead_lock.acquire(False):  # another flush is running
-        return
-    try:
-        n = len(_dead)
-        if n:
-            handles = _dead[:n]
-            del _dead[:n]  # appends made meanwhile stay queued
-            try:
-                buf = ffi.new("int64_t[]", handles)
-            except (TypeError, OverflowError):
-                # a tampered Var's _h is not an int64: drop it, keep the rest
-                handles = [h for h in handles if isinstance(h, int) and -(2**63) <= h < 2**63]
-                buf, n = ffi.new("int64_t[]", handles), len(handles)
-            lib.pyad_release_many(buf, n)
-    finally:
-        _dead_lock.release()
+    """Release the handles of Vars that have died (see Var.__del__), and
+    record the buffered ops (see _lib.py)."""
+    sync()
 
 
 def as_float(x: Any) -> float | None:  # Any: `t is float` does not narrow x
@@ -187,20 +167,21 @@ class Var:
                     "Var(v.val) / v.detach() for a new leaf"
                 )
             raise TypeError(f"Var() expects a real number, not {type(value).__name__}")
-        self._h = check(lib.pyad_leaf(x))
+        try:
+            h = free.pop()
+        except IndexError:  # no reserved handle (or direct mode): record now
+            sync()
+            h = check(core.pyad_leaf(x))
+        else:
+            pending.append((_LEAF, x, 0, h))
+        self._h = h
 
-    def __del__(
-        self, _append: Callable[[int], None] = _dead.append, _dead: list[int] = _dead
-    ) -> None:
+    # Queue the handle; C releases the queue at its next sync (_lib.py).
+    def __del__(self, _append: Callable[[int], None] = dead.append) -> None:
         try:
             _append(self._h)
         except AttributeError:  # __init__ failed before the node existed
             return
-        if len(_dead) >= RELEASE_BATCH:
-            try:
-                release_dead()
-            except TypeError:  # interpreter shutdown: globals are gone
-                pass
 
     # ---- state --------------------------------------------------------
     @property

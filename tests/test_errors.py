@@ -8,6 +8,7 @@ import copy
 import json
 import math
 import operator
+import os
 import pickle
 import subprocess
 import sys
@@ -153,15 +154,27 @@ def test_interior_val_assignment_records_nothing():
 
 
 def test_tampered_handle_raises_invalid_handle_error():
+    """A Var whose private handle was tampered with: an op on it raises
+    InvalidHandleError, at the op or (ops are recorded in batches, see
+    pyad/_lib.py) at the next sync; its result is unusable."""
     ghost = object.__new__(Var)
     ghost._h = 10**12
     good = Var(1.0)
     before = tape_state()
+
+    def synced(op):
+        def call():
+            result = op()
+            pyad.live_nodes()  # hands the buffered records to C
+            return result
+
+        return call
+
     for call in (
-        lambda: ghost + 1.0,
-        lambda: good * ghost,
-        lambda: 2.0 - ghost,
-        lambda: pyad.exp(ghost),
+        synced(lambda: ghost + 1.0),
+        synced(lambda: good * ghost),
+        synced(lambda: 2.0 - ghost),
+        synced(lambda: pyad.exp(ghost)),
         lambda: pyad.sum([good, ghost]),
         ghost.backward,
         ghost.zero_grad,
@@ -497,11 +510,14 @@ def test_allocation_failure_when_compaction_is_due_leaves_the_tape_alone():
     allocation fail, in a fresh process so the tape's capacities are known."""
     failures = 0
     for k in range(0, 14):
+        # PYAD_DIRECT=1: one C call per op, so that handles are taken one
+        # at a time (the record buffer reserves them in blocks)
         out = subprocess.run(
             [sys.executable, "-c", _DUE_COMPACTION, str(k)],
             capture_output=True,
             text=True,
             timeout=60,
+            env={**os.environ, "PYAD_DIRECT": "1"},
         )
         assert out.returncode == 0, out.stderr
         result, before, after = json.loads(out.stdout)

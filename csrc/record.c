@@ -252,9 +252,9 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
     }
     if (h == PYAD_OK)
         h = record_handle(op, handles, node, x, n);
-    pyad_unlock(&pyad_tape_lock);
-    free(node);
+    free(node);     /* under the lock: a fork never finds a thread in malloc */
     free(x);
+    pyad_unlock(&pyad_tape_lock);
     return h;
 }
 

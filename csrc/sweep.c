@@ -81,7 +81,7 @@ int pyad_zero_grad(const int64_t *handles, size_t n)
             st = PYAD_ERR_HANDLE;
     if (st == PYAD_OK)
         sweep(start, NULL, n, 0);
+    free(start);    /* under the lock: a fork never finds a thread in malloc */
     pyad_unlock(&pyad_tape_lock);
-    free(start);
     return st;
 }

@@ -116,7 +116,14 @@ def _debug_fail_alloc_after(n: int) -> None:
 
 
 # Functions that never touch the tape (no sync needed).
-_PURE = ("pyad_op_", "pyad_program_", "pyad_eval", "pyad_get_errmode", "pyad_py_sync")
+_PURE = (
+    "pyad_op_",
+    "pyad_program_",
+    "pyad_eval",
+    "pyad_get_errmode",
+    "pyad_py_sync",
+    "pyad_fork_",  # the fork hooks hold _refill_lock already
+)
 
 
 def _synced(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import os
 import threading
 
-from . import compiled, replay, tracing
-from . import var as _var
+from . import _lib, compiled, replay, tracing
 from ._lib import lib
 
 __all__: list[str] = []
@@ -27,7 +26,7 @@ __all__: list[str] = []
 
 def _locks() -> list[threading.Lock]:
     # The order of acquisition; see the top.
-    return [compiled._state_lock, tracing._tracers_lock, replay._pool_lock, _var._dead_lock]
+    return [compiled._state_lock, tracing._tracers_lock, replay._pool_lock, _lib._refill_lock]
 
 
 def _before() -> None:

@@ -48,6 +48,13 @@ def tracer():
         g = pyad.compile(lambda a: a * a if a > 0 else -a)
         g(1.0), g(-1.0)
 
+def recorder():  # eager ops: the record buffer is handed to C every ~1000 ops
+    while not stop.is_set():
+        z = pyad.Var(0.5)
+        for _ in range(3000):
+            z = z * 1.0000001 + 1e-9
+        assert 0.5 < z.val < 0.6
+
 def child():
     a = pyad.Var(3.0)
     b = a * a + 1.0
@@ -59,9 +66,13 @@ def child():
     ok = ok and (f(xs, 0.5, workers=2) == want).all()  # a pool of its own
     g = pyad.compile(lambda a: a * a if a > 0 else -a)
     ok = ok and g(2.0) == 4.0 and g(-2.0) == 2.0
+    z = pyad.Var(1.0)
+    for _ in range(5000):  # several syncs of the record buffer
+        z = z + 1.0
+    ok = ok and z.val == 5001.0 and pyad.live_nodes() > 0
     os._exit(0 if ok else 3)
 
-threads = [threading.Thread(target=t) for t in (sweeper, replayer, tracer)]
+threads = [threading.Thread(target=t) for t in (sweeper, replayer, tracer, recorder)]
 for t in threads:
     t.start()
 for i in range({forks}):

@@ -10,7 +10,7 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["tape.c", "ops.c", "program.c"]
+SOURCES = ["tape.c", "ops.c", "program.c", "vmath.c"]
 
 
 def _cdef_from_header(path):

@@ -188,4 +188,38 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
 int pyad_program_set_block(size_t points);
 /* ==== end of compiled programs ========================================== */
 
+
+/* ==== Elementary-function kernels (vmath.c) ===============================
+ * pyad's own exp, expm1, log, log1p, sin, cos and tanh (csrc/vmath.h,
+ * docs/vmath.md), exposed for tests and benchmarks only.
+ */
+enum {
+    PYAD_VMATH_EXP = 0,
+    PYAD_VMATH_EXPM1 = 1,
+    PYAD_VMATH_LOG = 2,
+    PYAD_VMATH_LOG1P = 3,
+    PYAD_VMATH_SIN = 4,
+    PYAD_VMATH_COS = 5,
+    PYAD_VMATH_TANH = 6,
+    PYAD_VMATH_SINCOS = 7,   /* y[0..n) = sin, y[n..2n) = cos */
+    PYAD_VMATH_N_KERNELS = 8
+};
+/* How to evaluate: the vector helper (pyad_vexp...), the scalar kernel
+ * (pyad_exp...) called once per element in a loop kept scalar, or the C
+ * library's function. */
+enum { PYAD_VMATH_VECTOR = 0, PYAD_VMATH_SCALAR = 1, PYAD_VMATH_LIBM = 2 };
+
+/* y[j] = kernel(x[j]) for j < n (y may be x). Returns the PYAD_RAISE_* bits
+ * of the IEEE flags the call raised, PYAD_ERR_OP for an unknown kernel or
+ * way, or PYAD_ERR_ARGS for a missing buffer. */
+int pyad_vmath(int kernel, int how, const double *x, double *y, size_t n);
+/* The same one element at a time: flags[j] = the PYAD_RAISE_* bits raised
+ * by element j alone. Returns PYAD_OK or an error as above. */
+int pyad_vmath_flags(int kernel, int how, const double *x, double *y,
+                     uint8_t *flags, size_t n);
+/* pyad_vmath repeated reps times, flags not collected (for timing). */
+int pyad_vmath_repeat(int kernel, int how, const double *x, double *y,
+                      size_t n, size_t reps);
+/* ==== end of elementary-function kernels ================================ */
+
 #endif

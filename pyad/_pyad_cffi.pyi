@@ -32,6 +32,18 @@ class _Lib:
     PYAD_GUARD_GE: int
     PYAD_GUARD_NE: int
     PYAD_GUARD_SAME: int
+    PYAD_VMATH_EXP: int
+    PYAD_VMATH_EXPM1: int
+    PYAD_VMATH_LOG: int
+    PYAD_VMATH_LOG1P: int
+    PYAD_VMATH_SIN: int
+    PYAD_VMATH_COS: int
+    PYAD_VMATH_TANH: int
+    PYAD_VMATH_SINCOS: int
+    PYAD_VMATH_N_KERNELS: int
+    PYAD_VMATH_VECTOR: int
+    PYAD_VMATH_SCALAR: int
+    PYAD_VMATH_LIBM: int
     def pyad_op_count(self, /) -> int: ...
     def pyad_op_name(self, op: int, /) -> Any: ...
     def pyad_op_arity(self, op: int, /) -> int: ...
@@ -126,5 +138,26 @@ class _Lib:
         /,
     ) -> int: ...
     def pyad_program_set_block(self, points: int, /) -> int: ...
+    def pyad_vmath(self, kernel: int, how: int, x: Any, y: Any, n: int, /) -> int: ...
+    def pyad_vmath_flags(
+        self,
+        kernel: int,
+        how: int,
+        x: Any,
+        y: Any,
+        flags: Any,
+        n: int,
+        /,
+    ) -> int: ...
+    def pyad_vmath_repeat(
+        self,
+        kernel: int,
+        how: int,
+        x: Any,
+        y: Any,
+        n: int,
+        reps: int,
+        /,
+    ) -> int: ...
 
 lib: _Lib

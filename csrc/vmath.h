@@ -1,0 +1,376 @@
+/* vmath.h -- pyad's own elementary functions: exp, expm1, log, log1p, tanh
+ * here, sin and cos in vmath_trig.h. docs/vmath.md has the algorithms,
+ * error bounds and measurements.
+ *
+ * Why our own: every evaluator (eager recording, point replay, batch
+ * replay) must give the same bits on every platform, and batches must run
+ * at SIMD speed. So each kernel is a static inline, branch-free function of
+ * plain IEEE double operations (no fma, no table, no libm call, contraction
+ * off): a loop `y[j] = pyad_exp(x[j])` auto-vectorises with gcc -O3 even
+ * for baseline x86-64 (SSE2), and the vectorised loop gives the same bits
+ * as the scalar call because every operation is correctly rounded either
+ * way.
+ *
+ * Contract of every kernel:
+ * - error below 1 ulp against the exact value (measured, docs/vmath.md);
+ * - special values as glibc: signed zeros, infinities, nan (a nan input is
+ *   returned quieted, with its payload), subnormals, overflow and underflow
+ *   thresholds, domain errors;
+ * - IEEE flags as glibc for the ones errstate watches (divide-by-zero,
+ *   overflow, invalid, underflow): raised by data-dependent arithmetic on
+ *   exactly the lanes that need them, never by an intermediate result or
+ *   by a special-case lane. Hence the only comparisons made on a raw input
+ *   are the quiet ones (==, !=); ordered comparisons (<), which raise
+ *   invalid on a nan, only see sanitised values.
+ *
+ * Requires round-to-nearest (the shift trick below rounds to an integer).
+ */
+#ifndef PYAD_VMATH_H
+#define PYAD_VMATH_H
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- bits and small exact building blocks ---------------------------- */
+static inline uint64_t pyad_vm_bits(double x)
+{ uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+static inline double pyad_vm_double(uint64_t u)
+{ double x; memcpy(&x, &u, sizeof x); return x; }
+
+/* 1.5 * 2^52: x + SHIFT - SHIFT rounds x (|x| < 2^51) to an integer, and
+ * the low bits of x + SHIFT hold that integer in two's complement. */
+#define PYAD_VM_SHIFT 0x1.8p52
+#define PYAD_VM_TOP26 0xfffffffff8000000ull  /* keeps 26 significant bits */
+#define PYAD_VM_SIGN 0x8000000000000000ull
+
+/* ---- choices without branches ----------------------------------------
+ * A condition is a mask, all ones or all zeros, made by integer arithmetic
+ * on the bits (or on the sign of a difference), and a choice is a bitwise
+ * select. Not `c ? a : b`: gcc's middle end turns that into a branch, then
+ * jump threading and PRE fill the branch with constant-folded operations
+ * that may raise a flag, which if-conversion may not speculate under
+ * -ftrapping-math, and the loop stays scalar. Nor a comparison turned into
+ * a mask: gcc 12 cannot vectorise that conversion for SSE2. */
+typedef uint64_t pyad_vm_mask;
+
+static inline double pyad_vm_sel(pyad_vm_mask m, double a, double b)
+{ return pyad_vm_double((pyad_vm_bits(a) & m) | (pyad_vm_bits(b) & ~m)); }
+
+/* a < b for a, b < 2^63 (e.g. the bits of |x|, ordered as |x|). */
+static inline pyad_vm_mask pyad_vm_ult(uint64_t a, uint64_t b)
+{ return 0 - ((a - b) >> 63); }
+
+/* a == b. */
+static inline pyad_vm_mask pyad_vm_ueq(uint64_t a, uint64_t b)
+{
+    uint64_t z = a ^ b;
+    return ((z | (0 - z)) >> 63) - 1;
+}
+
+/* a < b, from the sign of a - b, for non-nan a, b where a - b cannot
+ * overflow and is not -0 (as it is for a = -0, b = +0). */
+static inline pyad_vm_mask pyad_vm_flt(double a, double b)
+{ return 0 - (pyad_vm_bits(a - b) >> 63); }
+
+#define PYAD_VM_ABS 0x7fffffffffffffffull
+#define PYAD_VM_INF 0x7ff0000000000000ull    /* bits of +inf */
+#define PYAD_VM_MIN 0x0010000000000000ull    /* bits of 2^-1022 */
+
+/* Classes of x, from |x|'s bits: nan; nan or +-inf; |x| < 2^-1022. */
+static inline pyad_vm_mask pyad_vm_isnan(double x)
+{ return pyad_vm_ult(PYAD_VM_INF, pyad_vm_bits(x) & PYAD_VM_ABS); }
+static inline pyad_vm_mask pyad_vm_nonfinite(double x)
+{ return pyad_vm_ult(PYAD_VM_INF - 1, pyad_vm_bits(x) & PYAD_VM_ABS); }
+static inline pyad_vm_mask pyad_vm_abs_lt(double x, double bound)
+{ return pyad_vm_ult(pyad_vm_bits(x) & PYAD_VM_ABS, pyad_vm_bits(bound)); }
+static inline pyad_vm_mask pyad_vm_signbit(double x)
+{ return 0 - (pyad_vm_bits(x) >> 63); }
+
+/* x with nan and +-inf replaced by `safe`. */
+static inline double pyad_vm_finite_or(double x, double safe)
+{ return pyad_vm_sel(pyad_vm_nonfinite(x), safe, x); }
+
+/* |y| with the sign of x. */
+static inline double pyad_vm_copysign(double y, double x)
+{ return pyad_vm_double((pyad_vm_bits(y) & PYAD_VM_ABS) | (pyad_vm_bits(x) & PYAD_VM_SIGN)); }
+
+/* 2^k for an integer-valued double k in [-1022, 1023]. */
+static inline double pyad_vm_pow2(double k)
+{
+    return pyad_vm_double(pyad_vm_bits(k + (PYAD_VM_SHIFT + 1023.0)) << 52);
+}
+
+/* y * 2^k for an integer-valued k in [-1076, 1024], in two exact steps
+ * so that a subnormal result is rounded once. */
+static inline double pyad_vm_ldexp(double y, double k)
+{
+    double k1 = (k * 0.5 + PYAD_VM_SHIFT) - PYAD_VM_SHIFT;
+    return y * pyad_vm_pow2(k1) * pyad_vm_pow2(k - k1);
+}
+
+/* The high half of x (26 significant bits, so its square is exact). */
+static inline double pyad_vm_top26(double x)
+{ return pyad_vm_double(pyad_vm_bits(x) & PYAD_VM_TOP26); }
+
+/* Knuth's two-sum: *hi + *lo == a + b exactly. */
+static inline void pyad_vm_two_sum(double a, double b, double *hi, double *lo)
+{
+    double s = a + b, bb = s - a;
+    *hi = s;
+    *lo = (a - (s - bb)) + (b - bb);
+}
+
+/* Raise underflow (and inexact) when `tiny` is set, by squaring 2^-600 to
+ * 0; otherwise squares 0 exactly. The result is subtracted from y by the
+ * caller (y - 0 keeps the sign of a zero y). */
+static inline double pyad_vm_uflow(pyad_vm_mask tiny)
+{
+    double t = pyad_vm_sel(tiny, 0x1p-600, 0.0);
+    return t * t;
+}
+
+/* ---- exp and expm1 ---------------------------------------------------- */
+/* ln 2 = LN2_HI + LN2_LO, LN2_HI with 42 significant bits, so k * LN2_HI
+ * is exact for |k| < 2^11. */
+#define PYAD_VM_LN2_HI 0x1.62e42fefa3800p-1
+#define PYAD_VM_LN2_LO 0x1.ef35793c76730p-45
+#define PYAD_VM_INV_LN2 0x1.71547652b82fep+0
+
+/* exp(x) = 2^k (s + h + t) for |x| <= 746, x == 0 or |x| >= 2^-60: k an
+ * integer, s = 1 + r rounded (r = x - k ln2, |r| <= ln2/2), h the high
+ * part of r^2/2 (26 bits squared, exact; |h| < 0.061) and t the rest (|t| <
+ * 0.008); s + h + t is exp(r) to about 2^-62 before rounding. */
+static inline void pyad_vm_exp_core(double x, double *k, double *s, double *h,
+                                    double *t)
+{
+    /* (exp(r) - 1 - r) / r^2 - 1/2, i.e. P - 1/2 (bench/vmath_fit.py "exp"),
+     * divided by r. */
+    static const double P[10] = {
+        0x1.5555555555557p-3, 0x1.5555555555558p-5, 0x1.11111111100dep-7,
+        0x1.6c16c16c15200p-10, 0x1.a01a01abe6a7ap-13, 0x1.a01a01acf9500p-16,
+        0x1.71de0235e2275p-19, 0x1.27e4ccd18ad0cp-22, 0x1.af4de0741289ap-26,
+        0x1.1f8b463e4d5edp-29};
+    double kd = (x * PYAD_VM_INV_LN2 + PYAD_VM_SHIFT) - PYAD_VM_SHIFT;
+    double r0 = x - kd * PYAD_VM_LN2_HI;        /* exact (Sterbenz) */
+    double c = kd * PYAD_VM_LN2_LO;
+    double rh = r0 - c;
+    double rl = (r0 - rh) - c;                  /* r = rh + rl to ~2^-85 */
+    double sh = 1.0 + rh;
+    double s0 = (1.0 - sh) + rh;                /* exact: 1 + rh = sh + s0 */
+    /* r^2/2 exactly as hh + hl (rhh has 26 bits). */
+    double rhh = pyad_vm_top26(rh), rhl = rh - rhh;
+    double hh = 0.5 * rhh * rhh;
+    double hl = 0.5 * rhl * (rh + rhh);
+    /* Estrin on the tail polynomial Q(r), exp(r) = 1 + r + r^2/2 + r^3 Q. */
+    double r2 = rh * rh, r4 = r2 * r2, r8 = r4 * r4;
+    double q01 = P[0] + rh * P[1], q23 = P[2] + rh * P[3];
+    double q45 = P[4] + rh * P[5], q67 = P[6] + rh * P[7];
+    double q89 = P[8] + rh * P[9];
+    double q = (q01 + r2 * q23) + r4 * (q45 + r2 * q67) + r8 * q89;
+    double small = s0 + rl * (1.0 + rh) + hl + r2 * (rh * q);
+    *k = kd;
+    *s = sh;
+    *h = hh;
+    *t = small;
+}
+
+/* expm1(x) / 2^k = s + h + t - 2^-k (exp_core's parts) as hi + *lo, hi
+ * the rounded sum. 2^-1000 stands in for 2^-k when k > 1000 (both vanish
+ * against s). */
+static inline double pyad_vm_expm1_scaled(double k, double s, double h,
+                                          double t, double *lo)
+{
+    double u = pyad_vm_pow2(-pyad_vm_sel(pyad_vm_flt(1000.0, k), 1000.0, k));
+    double a, e;
+    pyad_vm_two_sum(s, -u, &a, &e);
+    double b = a + h;
+    double be = (a - b) + h;                 /* exact: |a| >= h, or a = 0 */
+    *lo = (be + e) + t;
+    return b;
+}
+
+static inline double pyad_exp(double x)
+{
+    double xc = pyad_vm_finite_or(x, 0.0);
+    xc = pyad_vm_sel(pyad_vm_abs_lt(xc, 0x1p-60), 0.0, xc);  /* rounds to 1 */
+    xc = pyad_vm_sel(pyad_vm_flt(710.0, xc), 710.0, xc);     /* still overflows */
+    xc = pyad_vm_sel(pyad_vm_flt(xc, -746.0), -746.0, xc);   /* still underflows */
+    double k, s, h, t;
+    pyad_vm_exp_core(xc, &k, &s, &h, &t);
+    double y = pyad_vm_ldexp(s + (h + t), k);  /* overflow, underflow here */
+    /* The final product can be exact even when the result is tiny; glibc
+     * signals underflow for every result below 2^-1022. */
+    y = y - pyad_vm_uflow(pyad_vm_abs_lt(y, 0x1p-1022));
+    /* exp(+inf) = +inf, exp(-inf) = +0, nan quieted, all without a flag. */
+    double special = pyad_vm_sel(pyad_vm_signbit(x) & ~pyad_vm_isnan(x), 0.0, x);
+    return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);
+}
+
+static inline double pyad_expm1(double x)
+{
+    double xc = pyad_vm_finite_or(x, 0.0);
+    pyad_vm_mask tiny = pyad_vm_abs_lt(xc, 0x1p-60);   /* expm1(x) rounds to x */
+    xc = pyad_vm_sel(tiny, 0.0, xc);
+    xc = pyad_vm_sel(pyad_vm_flt(710.0, xc), 710.0, xc);
+    xc = pyad_vm_sel(pyad_vm_flt(xc, -40.0), -40.0, xc);  /* rounds to -1 */
+    double k, s, h, t;
+    pyad_vm_exp_core(xc, &k, &s, &h, &t);
+    double lo, hi = pyad_vm_expm1_scaled(k, s, h, t, &lo);
+    double y = pyad_vm_ldexp(hi + lo, k);
+    y = pyad_vm_sel(tiny, x, y);
+    /* Tiny results come from tiny x only: nonzero and below 2^-1022. */
+    y = y - pyad_vm_uflow(pyad_vm_abs_lt(x, 0x1p-1022) & ~pyad_vm_abs_lt(x, 0x1p-1074));
+    /* expm1(+inf) = +inf, expm1(-inf) = -1, nan quieted. */
+    double special = pyad_vm_sel(pyad_vm_signbit(x) & ~pyad_vm_isnan(x), -1.0, x);
+    return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);
+}
+
+/* ---- log and log1p ---------------------------------------------------- */
+/* Bits of sqrt(2)/2: the mantissa m of the reduction is in [sqrt2/2, sqrt2). */
+#define PYAD_VM_LOG_OFF 0x3fe6a09e667f3bcdull
+
+/* log(2^e (1 + f + c)) for 1 + f = m in [sqrt2/2, sqrt2), given as the bits
+ * of a positive normal double v = 2^(e - eadd) m, plus a correction c
+ * (|c| <= 2^-52) to 1 + f. */
+static inline double pyad_vm_log_core(double v, double eadd, double c)
+{
+    /* Q(z), log(1+f) = 2 atanh(s) = 2s + s z Q(z), s = f/(2+f), z = s^2
+     * (bench/vmath_fit.py "log"). */
+    static const double Q[8] = {
+        0x1.5555555555555p-1, 0x1.9999999999d11p-2, 0x1.24924924397dap-2,
+        0x1.c71c724b6b591p-3, 0x1.745ce1c6cf6e8p-3, 0x1.3b2024ebadc14p-3,
+        0x1.0f6739402391fp-3, 0x1.0f0e424431346p-3};
+    uint64_t tmp = pyad_vm_bits(v) + ((1ull << 62) - PYAD_VM_LOG_OFF);
+    double m = pyad_vm_double((tmp & 0x000fffffffffffffull) + PYAD_VM_LOG_OFF);
+    /* e = (tmp >> 52) - 1024, converted exactly through the mantissa. */
+    double e = pyad_vm_double((tmp >> 52) | 0x4330000000000000ull)
+               - (0x1p52 + 1024.0) + eadd;
+    double f = m - 1.0;                      /* exact */
+    double s = f / (2.0 + f);
+    double z = s * s, z2 = z * z, z4 = z2 * z2;
+    double q = (Q[0] + z * Q[1]) + z2 * (Q[2] + z * Q[3])
+               + z4 * ((Q[4] + z * Q[5]) + z2 * (Q[6] + z * Q[7]));
+    /* log(1+f) = f - f^2/2 + s (f^2/2 + z Q), with f^2/2 = hh + hl, hh exact. */
+    double fh = pyad_vm_top26(f), fl = f - fh;
+    double hh = 0.5 * fh * fh;
+    double hl = 0.5 * fl * (f + fh);
+    double corr = s * ((hh + hl) + z * q);
+    double a = f - hh;
+    double ae = (f - a) - hh;                /* exact: |f| >= hh */
+    double eh = e * PYAD_VM_LN2_HI;          /* exact */
+    double b = eh + a;
+    double be = (eh - b) + a;                /* exact: |eh| >= |a| or eh = 0 */
+    /* c / (1+f) = c (1-s)/(1+s) ~ c (1-s)^2 (1+z), to 2^-10 relative. */
+    double cw = c * ((1.0 - s) * (1.0 - s) * (1.0 + z));
+    double lo = ((be + ae) - hl) + (corr + (e * PYAD_VM_LN2_LO + cw));
+    return b + lo;
+}
+
+/* The value for the lanes a log kernel does not compute: num/den, where
+ * the division raises divide-by-zero for (-1, 0) (at the pole) and invalid
+ * for (0, 0) (below it); it is x/1 for +inf and nan, 1/1 elsewhere. */
+static inline double pyad_vm_log_special(double x, pyad_vm_mask pole,
+                                         pyad_vm_mask below)
+{
+    double num = pyad_vm_sel(pyad_vm_nonfinite(x) & ~below, x, 1.0);
+    num = pyad_vm_sel(below, 0.0, num);
+    num = pyad_vm_sel(pole, -1.0, num);
+    return num / pyad_vm_sel(pole | below, 0.0, 1.0);
+}
+
+static inline double pyad_log(double x)
+{
+    uint64_t ax = pyad_vm_bits(x) & PYAD_VM_ABS;
+    pyad_vm_mask pole = pyad_vm_ult(ax, 1);                  /* +-0 */
+    pyad_vm_mask below = pyad_vm_signbit(x) & ~pole & ~pyad_vm_isnan(x);
+    pyad_vm_mask ok = ~(pole | below | pyad_vm_nonfinite(x));
+    double xc = pyad_vm_sel(ok, x, 1.0);
+    pyad_vm_mask sub = pyad_vm_abs_lt(xc, 0x1p-1022);
+    xc = xc * pyad_vm_sel(sub, 0x1p54, 1.0);                 /* exact */
+    double y = pyad_vm_log_core(xc, pyad_vm_sel(sub, -54.0, 0.0), 0.0);
+    return pyad_vm_sel(ok, y, pyad_vm_log_special(x, pole, below));
+}
+
+static inline double pyad_log1p(double x)
+{
+    pyad_vm_mask pole = pyad_vm_ueq(pyad_vm_bits(x), pyad_vm_bits(-1.0));
+    /* x < -1, -inf included: sign set and |x| > 1, not nan. */
+    pyad_vm_mask below = pyad_vm_signbit(x) & ~pyad_vm_isnan(x)
+                         & pyad_vm_ult(pyad_vm_bits(1.0), pyad_vm_bits(x) & PYAD_VM_ABS);
+    pyad_vm_mask ok = ~(pole | below | pyad_vm_nonfinite(x));
+    double xc = pyad_vm_sel(ok, x, 0.0);
+    /* 1 + x = u + c0 exactly; u >= 2^-53 is normal. */
+    double u, c0;
+    pyad_vm_two_sum(1.0, xc, &u, &c0);
+    /* The correction in units of m: c0 2^-e, where e = the exponent of u
+     * in the reduction (e <= 1024). Past 2^1000 it is far below an ulp. */
+    uint64_t ebits = (pyad_vm_bits(u) + ((1ull << 62) - PYAD_VM_LOG_OFF)) >> 52;
+    double e = pyad_vm_double(ebits | 0x4330000000000000ull) - (0x1p52 + 1024.0);
+    pyad_vm_mask huge = pyad_vm_flt(1000.0, e);
+    double cm = c0 * pyad_vm_pow2(-pyad_vm_sel(huge, 1000.0, e));
+    double y = pyad_vm_log_core(u, 0.0, pyad_vm_sel(huge, 0.0, cm));
+    /* Below 2^-20, where 1 + x = u + c0 leaves c0 a large part of x, the
+     * series x - x^2/2 + x^3/3 is more accurate (and keeps -0). */
+    pyad_vm_mask small = pyad_vm_abs_lt(xc, 0x1p-20);
+    pyad_vm_mask tiny = pyad_vm_abs_lt(xc, 0x1p-60);    /* rounds to x */
+    double xq = pyad_vm_sel(small & ~tiny, xc, 0.0);     /* x^2 stays normal */
+    y = pyad_vm_sel(small, xq + (xq * xq) * (-0.5 + xq * 0x1.5555555555555p-2), y);
+    y = pyad_vm_sel(tiny, xc, y);
+    /* Tiny results come from tiny x only: nonzero and below 2^-1022. */
+    y = y - pyad_vm_uflow(pyad_vm_abs_lt(x, 0x1p-1022) & ~pyad_vm_abs_lt(x, 0x1p-1074));
+    return pyad_vm_sel(ok, y, pyad_vm_log_special(x, pole, below));
+}
+
+/* ---- tanh -------------------------------------------------------------- */
+/* tanh|x| = N / (N + 2), N = expm1(2|x|) as a double-double, divided with
+ * one correction step so that only the final addition rounds. */
+static inline double pyad_tanh(double x)
+{
+    double ax = fabs(pyad_vm_finite_or(x, 0.0));
+    pyad_vm_mask tiny = pyad_vm_abs_lt(ax, 0x1p-28);   /* tanh(x) rounds to x */
+    double xc = pyad_vm_sel(pyad_vm_flt(20.0, ax), 20.0, ax);  /* rounds to 1 */
+    xc = pyad_vm_sel(tiny, 1.0, xc);
+    double k, s, h, t;
+    pyad_vm_exp_core(2.0 * xc, &k, &s, &h, &t);
+    double lo, hi = pyad_vm_expm1_scaled(k, s, h, t, &lo);
+    double nh, nl;
+    pyad_vm_two_sum(hi, lo, &nh, &nl);
+    double scale = pyad_vm_pow2(k);          /* k in [-1, 58]: exact */
+    nh *= scale;
+    nl *= scale;
+    double dh, dl;
+    pyad_vm_two_sum(nh, 2.0, &dh, &dl);
+    dl += nl;
+    double inv = 1.0 / dh;
+    double q0 = nh * inv;
+    /* rho = N - q0 D, with q0 dh exact as four partial products. */
+    double qh = pyad_vm_top26(q0), ql = q0 - qh;
+    double dhh = pyad_vm_top26(dh), dhl = dh - dhh;
+    double rho = (((nh - qh * dhh) - qh * dhl) - ql * dhh) - ql * dhl;
+    rho += nl - q0 * dl;
+    double y = pyad_vm_copysign(q0 + rho * inv, x);
+    y = pyad_vm_sel(tiny, x, y);
+    y = y - pyad_vm_uflow(pyad_vm_abs_lt(x, 0x1p-1022) & ~pyad_vm_abs_lt(x, 0x1p-1074));
+    /* tanh(+-inf) = +-1, nan quieted. */
+    double special = pyad_vm_sel(pyad_vm_isnan(x), x, pyad_vm_copysign(1.0, x));
+    return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);
+}
+
+#include "vmath_trig.h"
+
+/* ---- vector helpers: y[j] = f(x[j]) for j < n ------------------------- */
+#define PYAD_VM_VECTOR(name, kernel)                                        \
+    static inline void name(const double *x, double *y, size_t n)          \
+    {                                                                       \
+        for (size_t j = 0; j < n; j++)                                      \
+            y[j] = kernel(x[j]);                                            \
+    }
+PYAD_VM_VECTOR(pyad_vexp, pyad_exp)
+PYAD_VM_VECTOR(pyad_vexpm1, pyad_expm1)
+PYAD_VM_VECTOR(pyad_vlog, pyad_log)
+PYAD_VM_VECTOR(pyad_vlog1p, pyad_log1p)
+PYAD_VM_VECTOR(pyad_vtanh, pyad_tanh)
+#undef PYAD_VM_VECTOR
+
+#endif

@@ -204,10 +204,16 @@ enum {
     PYAD_VMATH_SINCOS = 7,   /* y[0..n) = sin, y[n..2n) = cos */
     PYAD_VMATH_N_KERNELS = 8
 };
-/* How to evaluate: the vector helper (pyad_vexp...), the scalar kernel
- * (pyad_exp...) called once per element in a loop kept scalar, or the C
- * library's function. */
-enum { PYAD_VMATH_VECTOR = 0, PYAD_VMATH_SCALAR = 1, PYAD_VMATH_LIBM = 2 };
+/* How to evaluate: the vector helper (pyad_vexp...) as built (baseline
+ * x86-64: SSE2), the scalar kernel (pyad_exp...) called once per element
+ * in a loop kept scalar, the C library's function, or the vector helper
+ * compiled for AVX2 (PYAD_ERR_OP where the CPU or compiler has none). */
+enum {
+    PYAD_VMATH_VECTOR = 0,
+    PYAD_VMATH_SCALAR = 1,
+    PYAD_VMATH_LIBM = 2,
+    PYAD_VMATH_VECTOR_AVX2 = 3
+};
 
 /* y[j] = kernel(x[j]) for j < n (y may be x). Returns the PYAD_RAISE_* bits
  * of the IEEE flags the call raised, PYAD_ERR_OP for an unknown kernel or

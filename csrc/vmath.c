@@ -45,19 +45,41 @@ static const vm_scalar_fn libm_fns[PYAD_VMATH_N_KERNELS] = {
 static const vm_scalar_fn our_fns[PYAD_VMATH_N_KERNELS] = {
     our_exp, our_expm1, our_log, our_log1p, our_sin, our_cos, our_tanh, 0};
 
+#define PYAD_VECTOR_PASS_BODY                                               \
+    switch (kernel) {                                                       \
+    case PYAD_VMATH_EXP: pyad_vexp(x, y, n); break;                         \
+    case PYAD_VMATH_EXPM1: pyad_vexpm1(x, y, n); break;                     \
+    case PYAD_VMATH_LOG: pyad_vlog(x, y, n); break;                         \
+    case PYAD_VMATH_LOG1P: pyad_vlog1p(x, y, n); break;                     \
+    case PYAD_VMATH_SIN: pyad_vsin(x, y, n); break;                         \
+    case PYAD_VMATH_COS: pyad_vcos(x, y, n); break;                         \
+    case PYAD_VMATH_TANH: pyad_vtanh(x, y, n); break;                       \
+    default: pyad_vsincos(x, y, y + n, n); break;                           \
+    }
+
 static void vector_pass(int kernel, const double *x, double *y, size_t n)
 {
-    switch (kernel) {
-    case PYAD_VMATH_EXP: pyad_vexp(x, y, n); break;
-    case PYAD_VMATH_EXPM1: pyad_vexpm1(x, y, n); break;
-    case PYAD_VMATH_LOG: pyad_vlog(x, y, n); break;
-    case PYAD_VMATH_LOG1P: pyad_vlog1p(x, y, n); break;
-    case PYAD_VMATH_SIN: pyad_vsin(x, y, n); break;
-    case PYAD_VMATH_COS: pyad_vcos(x, y, n); break;
-    case PYAD_VMATH_TANH: pyad_vtanh(x, y, n); break;
-    default: pyad_vsincos(x, y, y + n, n); break;
-    }
+    PYAD_VECTOR_PASS_BODY
 }
+
+/* The same loops compiled for AVX2 (4 lanes, 3-operand forms; no FMA, and
+ * contraction is off), chosen at run time: must give the same bits. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define PYAD_HAVE_AVX2_PASS 1
+__attribute__((target("avx2")))
+static void vector_pass_avx2(int kernel, const double *x, double *y, size_t n)
+{
+    PYAD_VECTOR_PASS_BODY
+}
+
+static int have_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+#else
+#define PYAD_HAVE_AVX2_PASS 0
+#endif
 
 PYAD_NOVEC_FN
 static void scalar_pass(int kernel, int how, const double *x, double *y, size_t n)
@@ -92,14 +114,24 @@ static int watched_bits(int raised)
 
 static int bad_args(int kernel, int how)
 {
-    return kernel < 0 || kernel >= PYAD_VMATH_N_KERNELS || how < 0
-           || how > PYAD_VMATH_LIBM;
+    if (kernel < 0 || kernel >= PYAD_VMATH_N_KERNELS || how < 0
+        || how > PYAD_VMATH_VECTOR_AVX2)
+        return 1;
+#if PYAD_HAVE_AVX2_PASS
+    return how == PYAD_VMATH_VECTOR_AVX2 && !have_avx2();
+#else
+    return how == PYAD_VMATH_VECTOR_AVX2;
+#endif
 }
 
 static void run(int kernel, int how, const double *x, double *y, size_t n)
 {
     if (how == PYAD_VMATH_VECTOR)
         vector_pass(kernel, x, y, n);
+#if PYAD_HAVE_AVX2_PASS
+    else if (how == PYAD_VMATH_VECTOR_AVX2)
+        vector_pass_avx2(kernel, x, y, n);
+#endif
     else
         scalar_pass(kernel, how, x, y, n);
 }

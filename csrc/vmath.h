@@ -218,6 +218,11 @@ static inline double pyad_expm1(double x)
     pyad_vm_exp_core(xc, &k, &s, &h, &t);
     double lo, hi = pyad_vm_expm1_scaled(k, s, h, t, &lo);
     double y = pyad_vm_ldexp(hi + lo, k);
+    /* Below 2^-20 the parts above cancel to a few bits of x: the series
+     * x + x^2/2 + x^3/6 is more accurate (xq keeps x^2 normal). */
+    pyad_vm_mask small = pyad_vm_abs_lt(xc, 0x1p-20);
+    double xq = pyad_vm_sel(small, xc, 0.0);
+    y = pyad_vm_sel(small, xq + (xq * xq) * (0.5 + xq * 0x1.5555555555555p-3), y);
     y = pyad_vm_sel(tiny, x, y);
     /* Tiny results come from tiny x only: nonzero and below 2^-1022. */
     y = y - pyad_vm_uflow(pyad_vm_abs_lt(x, 0x1p-1022) & ~pyad_vm_abs_lt(x, 0x1p-1074));

@@ -81,8 +81,9 @@ def from_bits(u: np.ndarray) -> np.ndarray:
 
 
 def nudged(centres: np.ndarray, rng: np.random.Generator, spread: int) -> np.ndarray:
-    """Doubles within `spread` ulps of each centre (same sign)."""
+    """Doubles within `spread` ulps of each (nonzero) centre."""
     c = np.asarray(centres, dtype=np.float64)
+    c = np.where(c == 0.0, 1.0, c)
     step = rng.integers(-spread, spread + 1, len(c))
     return from_bits((bits(c).astype(np.int64) + step).astype(np.uint64))
 

@@ -4,7 +4,7 @@ Max error in ulps, region by region (tests/vmath_support.py draws the
 arguments), as a markdown table for docs/vmath.md. The tests run the same
 sweep: small by default, this size with PYAD_VMATH_FULL=1.
 
-    python bench/vmath_accuracy.py                 # 150000 per region, ~1e6 per kernel
+    python bench/vmath_accuracy.py                 # 250000 per region, >1e6 per kernel
     python bench/vmath_accuracy.py -n 2000 exp     # quick look at one kernel
 """
 
@@ -22,7 +22,7 @@ import vmath_support as vs  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("names", nargs="*", default=vs.NAMES)
-    ap.add_argument("-n", type=int, default=150000, help="points per region")
+    ap.add_argument("-n", type=int, default=250000, help="points per region")
     ap.add_argument("--procs", type=int, default=os.cpu_count() or 1)
     args = ap.parse_args()
     print("| kernel | region | points | max ulp | at x |")

@@ -84,6 +84,9 @@ static inline pyad_vm_mask pyad_vm_nonfinite(double x)
 { return pyad_vm_ult(PYAD_VM_INF - 1, pyad_vm_bits(x) & PYAD_VM_ABS); }
 static inline pyad_vm_mask pyad_vm_abs_lt(double x, double bound)
 { return pyad_vm_ult(pyad_vm_bits(x) & PYAD_VM_ABS, pyad_vm_bits(bound)); }
+/* lo <= a < hi for a, lo, hi < 2^63. */
+static inline pyad_vm_mask pyad_vm_uin(uint64_t a, uint64_t lo, uint64_t hi)
+{ return 0 - (((a - hi) & ~(a - lo)) >> 63); }
 static inline pyad_vm_mask pyad_vm_signbit(double x)
 { return 0 - (pyad_vm_bits(x) >> 63); }
 
@@ -192,10 +195,14 @@ static inline double pyad_vm_expm1_scaled(double k, double s, double h,
 
 static inline double pyad_exp(double x)
 {
-    double xc = pyad_vm_finite_or(x, 0.0);
-    xc = pyad_vm_sel(pyad_vm_abs_lt(xc, 0x1p-60), 0.0, xc);  /* rounds to 1 */
-    xc = pyad_vm_sel(pyad_vm_flt(710.0, xc), 710.0, xc);     /* still overflows */
-    xc = pyad_vm_sel(pyad_vm_flt(xc, -746.0), -746.0, xc);   /* still underflows */
+    /* Computed for x itself where 2^-60 <= |x| < 746; for +-746 where |x|
+     * is larger but finite (still overflows, or underflows to 0); for 0
+     * where it is smaller (exp rounds to 1) or not finite. */
+    uint64_t ax = pyad_vm_bits(x) & PYAD_VM_ABS;
+    uint64_t b746 = 0x4087500000000000ull;   /* bits of 746.0 */
+    double xc = pyad_vm_sel(pyad_vm_uin(ax, 0x3c30000000000000ull, b746), x, 0.0);
+    xc = pyad_vm_sel(pyad_vm_uin(ax, b746, PYAD_VM_INF),
+                     pyad_vm_double(b746 | (pyad_vm_bits(x) & PYAD_VM_SIGN)), xc);
     double k, s, h, t;
     pyad_vm_exp_core(xc, &k, &s, &h, &t);
     double y = pyad_vm_ldexp(s + (h + t), k);  /* overflow, underflow here */

@@ -19,10 +19,10 @@ from pyad._lib import ffi, lib
 # Max ulp error per kernel as documented in docs/vmath.md (the measured
 # maximum of the full sweep, rounded up); every one is below 1.
 BOUND = {
-    "exp": 0.76,
+    "exp": 0.78,
     "expm1": 0.6,
-    "log": 0.6,
-    "log1p": 0.6,
+    "log": 0.66,
+    "log1p": 0.66,
     "sin": 0.6,
     "cos": 0.6,
     "tanh": 0.6,
@@ -95,9 +95,9 @@ def test_accuracy_against_mpmath(name):
 @pytest.mark.skipif(not FULL, reason="large sweep: set PYAD_VMATH_FULL=1")
 @pytest.mark.parametrize("name", vs.NAMES)
 def test_accuracy_full_sweep(name):
-    res = vs.sweep(name, 150000, procs=os.cpu_count() or 1)
+    res = vs.sweep(name, 250000, procs=os.cpu_count() or 1)
     sys.stdout.write(f"\n{name}: {res}\n")
-    assert sum(points for points, _, _ in res.values()) >= 10**6 * 0.75
+    assert sum(points for points, _, _ in res.values()) >= 10**6
     assert max(err for _, err, _ in res.values()) < BOUND[name], res
 
 

@@ -137,7 +137,7 @@ def regions(name: str, rng: np.random.Generator, n: int) -> dict[str, np.ndarray
             "subnormals": positive_bits(rng, 5e-324, 2.2250738585072014e-308, n),
             "[0.5, 2]": u(0.5, 2, n),
             "1 +- 2^[-53, -1]": 1.0 + lu(rng, -53, -1, n),
-            "sqrt2 2^e": nudged(np.sqrt(2) * np.exp2(rng.integers(-1074, 1024, m)), rng, 40),
+            "sqrt2 2^e": nudged(np.sqrt(2) * np.exp2(rng.integers(-1074, 1023, m)), rng, 40),
         }
     if name == "log1p":
         return {

@@ -71,7 +71,7 @@ def main() -> None:
     rng = np.random.default_rng(12)
     print(f"ns per element, median of {args.repeats}; block of {args.block} doubles")
     print()
-    print("| kernel | vector (SSE2) | vector (AVX2) | scalar | glibc | glibc / SSE2 | glibc / AVX2 |")
+    print("| kernel | SSE2 vector | AVX2 vector | scalar | glibc | glibc/SSE2 | glibc/AVX2 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, kernel, draw in KERNELS:
         x = np.ascontiguousarray(draw(rng, args.block), dtype=np.float64)

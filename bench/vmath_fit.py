@@ -113,8 +113,9 @@ def remez(
         return abs(x) ** wpow
 
     # Initial reference: Chebyshev points of the first kind.
-    ref = [(a + b) / 2 - (b - a) / 2 * mpmath.cos(mpmath.pi * (i + mpf(1) / 2) / n)
-           for i in range(n)]
+    ref = [
+        (a + b) / 2 - (b - a) / 2 * mpmath.cos(mpmath.pi * (i + mpf(1) / 2) / n) for i in range(n)
+    ]
     # Nudged off 0 (where the weight may vanish) and off symmetry (which
     # makes the system singular for odd powers on a symmetric interval).
     ref = [x + (b - a) * (i + 1) / (97 * n * n) for i, x in enumerate(ref)]
@@ -169,8 +170,9 @@ def fit_rounded(f: Series, lo: float, hi: float, degree: int, wpow: int) -> list
 def weighted_error(f: Series, coeffs: list[float], lo: float, hi: float, wpow: int) -> mpf:
     """Max |x|^wpow |f - p| with the double coefficients (exact arithmetic)."""
     cs = [mpf(c) for c in coeffs]
-    return max(abs(x) ** wpow * abs(f(x) - _poly(cs, x))
-               for x in mpmath.linspace(mpf(lo), mpf(hi), 3001))
+    return max(
+        abs(x) ** wpow * abs(f(x) - _poly(cs, x)) for x in mpmath.linspace(mpf(lo), mpf(hi), 3001)
+    )
 
 
 # name: (function, lo, hi, degree, weight power, C array name). The weight
@@ -191,8 +193,10 @@ def main(names: list[str]) -> None:
         f, lo, hi, deg, wpow, cname = FITS[name]
         dbl = fit_rounded(f, lo, hi, deg, wpow)
         err = weighted_error(f, dbl, lo, hi, wpow)
-        print(f"/* {name}: degree {deg} on [{lo}, {hi}], error weighted by "
-              f"|x|^{wpow}: {mpmath.nstr(err, 3)} = 2^{mpmath.nstr(mpmath.log(err, 2), 4)} */")
+        print(
+            f"/* {name}: degree {deg} on [{lo}, {hi}], error weighted by "
+            f"|x|^{wpow}: {mpmath.nstr(err, 3)} = 2^{mpmath.nstr(mpmath.log(err, 2), 4)} */"
+        )
         body = ",\n    ".join(f"{c.hex()}" for c in dbl)
         print(f"static const double {cname}[{deg + 1}] = {{\n    {body}\n}};")
 

@@ -213,7 +213,9 @@ def ulp_errors(y: np.ndarray, h: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.where(np.isinf(h) & (y == h), 0.0, err)
 
 
-def sweep(name: str, n: int, seed: int = 2024, procs: int = 1) -> dict[str, tuple[int, float, float]]:
+def sweep(
+    name: str, n: int, seed: int = 2024, procs: int = 1
+) -> dict[str, tuple[int, float, float]]:
     """Region -> (points, max ulp error, its argument)."""
     out = {}
     for region, xs in regions(name, np.random.default_rng(seed), n).items():

@@ -205,14 +205,16 @@ enum {
     PYAD_VMATH_N_KERNELS = 8
 };
 /* How to evaluate: the vector helper (pyad_vexp...) as built (baseline
- * x86-64: SSE2), the scalar kernel (pyad_exp...) called once per element
- * in a loop kept scalar, the C library's function, or the vector helper
- * compiled for AVX2 (PYAD_ERR_OP where the CPU or compiler has none). */
+ * x86-64: SSE2); the branch-free scalar kernel (pyad_exp...) or the C
+ * library's function, called once per element in a loop kept scalar; the
+ * vector helper compiled for AVX2 (PYAD_ERR_OP where the CPU or compiler
+ * has none); the point kernel (pyad_exp_point...) once per element. */
 enum {
     PYAD_VMATH_VECTOR = 0,
     PYAD_VMATH_SCALAR = 1,
     PYAD_VMATH_LIBM = 2,
-    PYAD_VMATH_VECTOR_AVX2 = 3
+    PYAD_VMATH_VECTOR_AVX2 = 3,
+    PYAD_VMATH_POINT = 4
 };
 
 /* y[j] = kernel(x[j]) for j < n (y may be x). Returns the PYAD_RAISE_* bits

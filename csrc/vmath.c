@@ -39,11 +39,21 @@ static double our_sin(double x) { return pyad_sin(x); }
 static double our_cos(double x) { return pyad_cos(x); }
 static double our_tanh(double x) { return pyad_tanh(x); }
 
+static double point_exp(double x) { return pyad_exp_point(x); }
+static double point_expm1(double x) { return pyad_expm1_point(x); }
+static double point_log(double x) { return pyad_log_point(x); }
+static double point_log1p(double x) { return pyad_log1p_point(x); }
+static double point_sin(double x) { return pyad_sin_point(x); }
+static double point_cos(double x) { return pyad_cos_point(x); }
+static double point_tanh(double x) { return pyad_tanh_point(x); }
+
 /* Indexed by kernel; PYAD_VMATH_SINCOS has no single-valued function. */
 static const vm_scalar_fn libm_fns[PYAD_VMATH_N_KERNELS] = {
     libm_exp, libm_expm1, libm_log, libm_log1p, libm_sin, libm_cos, libm_tanh, 0};
 static const vm_scalar_fn our_fns[PYAD_VMATH_N_KERNELS] = {
     our_exp, our_expm1, our_log, our_log1p, our_sin, our_cos, our_tanh, 0};
+static const vm_scalar_fn point_fns[PYAD_VMATH_N_KERNELS] = {
+    point_exp, point_expm1, point_log, point_log1p, point_sin, point_cos, point_tanh, 0};
 
 #define PYAD_VECTOR_PASS_BODY                                               \
     switch (kernel) {                                                       \
@@ -90,6 +100,8 @@ static void scalar_pass(int kernel, int how, const double *x, double *y, size_t 
             if (how == PYAD_VMATH_LIBM) {
                 y[j] = sin(x[j]);
                 y[n + j] = cos(x[j]);
+            } else if (how == PYAD_VMATH_POINT) {
+                pyad_sincos_point(x[j], &y[j], &y[n + j]);
             } else {
                 pyad_sincos(x[j], &y[j], &y[n + j]);
             }
@@ -98,7 +110,9 @@ static void scalar_pass(int kernel, int how, const double *x, double *y, size_t 
     }
     /* Calls through the pointer are not inlined: each element is one call,
      * as in a scalar evaluator. */
-    vm_scalar_fn f = how == PYAD_VMATH_LIBM ? libm_fns[kernel] : our_fns[kernel];
+    vm_scalar_fn f = how == PYAD_VMATH_LIBM    ? libm_fns[kernel]
+                     : how == PYAD_VMATH_POINT ? point_fns[kernel]
+                                               : our_fns[kernel];
     PYAD_NOVEC_LOOP
     for (size_t j = 0; j < n; j++)
         y[j] = f(x[j]);
@@ -115,7 +129,7 @@ static int watched_bits(int raised)
 static int bad_args(int kernel, int how)
 {
     if (kernel < 0 || kernel >= PYAD_VMATH_N_KERNELS || how < 0
-        || how > PYAD_VMATH_VECTOR_AVX2)
+        || how > PYAD_VMATH_POINT)
         return 1;
 #if PYAD_HAVE_AVX2_PASS
     return how == PYAD_VMATH_VECTOR_AVX2 && !have_avx2();

@@ -27,15 +27,30 @@
  */
 #ifndef PYAD_VMATH_H
 #define PYAD_VMATH_H
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+/* The error-free transformations need every operation rounded to double
+ * (not x87's extended precision). */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && FLT_EVAL_METHOD != -1
+#error "vmath.h needs FLT_EVAL_METHOD == 0 (SSE2 on x86)"
+#endif
+
+/* Always inlined: a batch loop that calls several kernels must get each
+ * one inlined to vectorise it, whatever gcc's growth limits say. */
+#if defined(__GNUC__)
+#define PYAD_VM_INLINE static inline __attribute__((always_inline))
+#else
+#define PYAD_VM_INLINE static inline
+#endif
+
 /* ---- bits and small exact building blocks ---------------------------- */
-static inline uint64_t pyad_vm_bits(double x)
+PYAD_VM_INLINE uint64_t pyad_vm_bits(double x)
 { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double pyad_vm_double(uint64_t u)
+PYAD_VM_INLINE double pyad_vm_double(uint64_t u)
 { double x; memcpy(&x, &u, sizeof x); return x; }
 
 /* 1.5 * 2^52: x + SHIFT - SHIFT rounds x (|x| < 2^51) to an integer, and
@@ -54,15 +69,15 @@ static inline double pyad_vm_double(uint64_t u)
  * a mask: gcc 12 cannot vectorise that conversion for SSE2. */
 typedef uint64_t pyad_vm_mask;
 
-static inline double pyad_vm_sel(pyad_vm_mask m, double a, double b)
+PYAD_VM_INLINE double pyad_vm_sel(pyad_vm_mask m, double a, double b)
 { return pyad_vm_double((pyad_vm_bits(a) & m) | (pyad_vm_bits(b) & ~m)); }
 
 /* a < b for a, b < 2^63 (e.g. the bits of |x|, ordered as |x|). */
-static inline pyad_vm_mask pyad_vm_ult(uint64_t a, uint64_t b)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_ult(uint64_t a, uint64_t b)
 { return 0 - ((a - b) >> 63); }
 
 /* a == b. */
-static inline pyad_vm_mask pyad_vm_ueq(uint64_t a, uint64_t b)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_ueq(uint64_t a, uint64_t b)
 {
     uint64_t z = a ^ b;
     return ((z | (0 - z)) >> 63) - 1;
@@ -70,7 +85,7 @@ static inline pyad_vm_mask pyad_vm_ueq(uint64_t a, uint64_t b)
 
 /* a < b, from the sign of a - b, for non-nan a, b where a - b cannot
  * overflow and is not -0 (as it is for a = -0, b = +0). */
-static inline pyad_vm_mask pyad_vm_flt(double a, double b)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_flt(double a, double b)
 { return 0 - (pyad_vm_bits(a - b) >> 63); }
 
 #define PYAD_VM_ABS 0x7fffffffffffffffull
@@ -78,46 +93,46 @@ static inline pyad_vm_mask pyad_vm_flt(double a, double b)
 #define PYAD_VM_MIN 0x0010000000000000ull    /* bits of 2^-1022 */
 
 /* Classes of x, from |x|'s bits: nan; nan or +-inf; |x| < 2^-1022. */
-static inline pyad_vm_mask pyad_vm_isnan(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_isnan(double x)
 { return pyad_vm_ult(PYAD_VM_INF, pyad_vm_bits(x) & PYAD_VM_ABS); }
-static inline pyad_vm_mask pyad_vm_nonfinite(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_nonfinite(double x)
 { return pyad_vm_ult(PYAD_VM_INF - 1, pyad_vm_bits(x) & PYAD_VM_ABS); }
-static inline pyad_vm_mask pyad_vm_abs_lt(double x, double bound)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_abs_lt(double x, double bound)
 { return pyad_vm_ult(pyad_vm_bits(x) & PYAD_VM_ABS, pyad_vm_bits(bound)); }
 /* lo <= a < hi for a, lo, hi < 2^63. */
-static inline pyad_vm_mask pyad_vm_uin(uint64_t a, uint64_t lo, uint64_t hi)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_uin(uint64_t a, uint64_t lo, uint64_t hi)
 { return 0 - (((a - hi) & ~(a - lo)) >> 63); }
-static inline pyad_vm_mask pyad_vm_signbit(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_signbit(double x)
 { return 0 - (pyad_vm_bits(x) >> 63); }
 
 /* x with nan and +-inf replaced by `safe`. */
-static inline double pyad_vm_finite_or(double x, double safe)
+PYAD_VM_INLINE double pyad_vm_finite_or(double x, double safe)
 { return pyad_vm_sel(pyad_vm_nonfinite(x), safe, x); }
 
 /* |y| with the sign of x. */
-static inline double pyad_vm_copysign(double y, double x)
+PYAD_VM_INLINE double pyad_vm_copysign(double y, double x)
 { return pyad_vm_double((pyad_vm_bits(y) & PYAD_VM_ABS) | (pyad_vm_bits(x) & PYAD_VM_SIGN)); }
 
 /* 2^k for an integer-valued double k in [-1022, 1023]. */
-static inline double pyad_vm_pow2(double k)
+PYAD_VM_INLINE double pyad_vm_pow2(double k)
 {
     return pyad_vm_double(pyad_vm_bits(k + (PYAD_VM_SHIFT + 1023.0)) << 52);
 }
 
 /* y * 2^k for an integer-valued k in [-1076, 1024], in two exact steps
  * so that a subnormal result is rounded once. */
-static inline double pyad_vm_ldexp(double y, double k)
+PYAD_VM_INLINE double pyad_vm_ldexp(double y, double k)
 {
     double k1 = (k * 0.5 + PYAD_VM_SHIFT) - PYAD_VM_SHIFT;
     return y * pyad_vm_pow2(k1) * pyad_vm_pow2(k - k1);
 }
 
 /* The high half of x (26 significant bits, so its square is exact). */
-static inline double pyad_vm_top26(double x)
+PYAD_VM_INLINE double pyad_vm_top26(double x)
 { return pyad_vm_double(pyad_vm_bits(x) & PYAD_VM_TOP26); }
 
 /* Knuth's two-sum: *hi + *lo == a + b exactly. */
-static inline void pyad_vm_two_sum(double a, double b, double *hi, double *lo)
+PYAD_VM_INLINE void pyad_vm_two_sum(double a, double b, double *hi, double *lo)
 {
     double s = a + b, bb = s - a;
     *hi = s;
@@ -127,7 +142,7 @@ static inline void pyad_vm_two_sum(double a, double b, double *hi, double *lo)
 /* Raise underflow (and inexact) when `tiny` is set, by squaring 2^-600 to
  * 0; otherwise squares 0 exactly. The result is subtracted from y by the
  * caller (y - 0 keeps the sign of a zero y). */
-static inline double pyad_vm_uflow(pyad_vm_mask tiny)
+PYAD_VM_INLINE double pyad_vm_uflow(pyad_vm_mask tiny)
 {
     double t = pyad_vm_sel(tiny, 0x1p-600, 0.0);
     return t * t;
@@ -144,7 +159,7 @@ static inline double pyad_vm_uflow(pyad_vm_mask tiny)
  * integer, s = 1 + r rounded (r = x - k ln2, |r| <= ln2/2), h the high
  * part of r^2/2 (26 bits squared, exact; |h| < 0.061) and t the rest (|t| <
  * 0.008); s + h + t is exp(r) to about 2^-62 before rounding. */
-static inline void pyad_vm_exp_core(double x, double *k, double *s, double *h,
+PYAD_VM_INLINE void pyad_vm_exp_core(double x, double *k, double *s, double *h,
                                     double *t)
 {
     /* (exp(r) - 1 - r) / r^2 - 1/2, i.e. P - 1/2 (bench/vmath_fit.py "exp"),
@@ -181,7 +196,7 @@ static inline void pyad_vm_exp_core(double x, double *k, double *s, double *h,
 /* expm1(x) / 2^k = s + h + t - 2^-k (exp_core's parts) as hi + *lo, hi
  * the rounded sum. 2^-1000 stands in for 2^-k when k > 1000 (both vanish
  * against s). */
-static inline double pyad_vm_expm1_scaled(double k, double s, double h,
+PYAD_VM_INLINE double pyad_vm_expm1_scaled(double k, double s, double h,
                                           double t, double *lo)
 {
     double u = pyad_vm_pow2(-pyad_vm_sel(pyad_vm_flt(1000.0, k), 1000.0, k));
@@ -193,7 +208,24 @@ static inline double pyad_vm_expm1_scaled(double k, double s, double h,
     return b;
 }
 
-static inline double pyad_exp(double x)
+/* The ordinary arguments of each kernel, the only ones its *_common path
+ * (used by the vector helpers, vmath_vec.h) takes: there it needs no
+ * clamp, no special case and raises no flag, and gives the same bits as
+ * the full kernel. *_rare is all ones for the other arguments. */
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_exp_rare(double x)
+{   /* ordinary: 2^-60 <= |x| < 708 */
+    return ~pyad_vm_uin(pyad_vm_bits(x) & PYAD_VM_ABS, 0x3c30000000000000ull,
+                        0x4086200000000000ull);
+}
+
+PYAD_VM_INLINE double pyad_vm_exp_common(double x)
+{
+    double k, s, h, t;
+    pyad_vm_exp_core(x, &k, &s, &h, &t);
+    return (s + (h + t)) * pyad_vm_pow2(k);  /* |k| <= 1022: exact */
+}
+
+PYAD_VM_INLINE double pyad_exp(double x)
 {
     /* Computed for x itself where 2^-60 <= |x| < 746; for +-746 where |x|
      * is larger but finite (still overflows, or underflows to 0); for 0
@@ -214,7 +246,22 @@ static inline double pyad_exp(double x)
     return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);
 }
 
-static inline double pyad_expm1(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_expm1_rare(double x)
+{   /* ordinary: 2^-20 <= |x| < 40, or 2^-20 <= x < 708 */
+    uint64_t bx = pyad_vm_bits(x);
+    return ~(pyad_vm_uin(bx & PYAD_VM_ABS, 0x3eb0000000000000ull, 0x4044000000000000ull)
+             | pyad_vm_uin(bx, 0x3eb0000000000000ull, 0x4086200000000000ull));
+}
+
+PYAD_VM_INLINE double pyad_vm_expm1_common(double x)
+{
+    double k, s, h, t;
+    pyad_vm_exp_core(x, &k, &s, &h, &t);
+    double lo, hi = pyad_vm_expm1_scaled(k, s, h, t, &lo);
+    return (hi + lo) * pyad_vm_pow2(k);
+}
+
+PYAD_VM_INLINE double pyad_expm1(double x)
 {
     double xc = pyad_vm_finite_or(x, 0.0);
     pyad_vm_mask tiny = pyad_vm_abs_lt(xc, 0x1p-60);   /* expm1(x) rounds to x */
@@ -245,7 +292,7 @@ static inline double pyad_expm1(double x)
 /* log(2^e (1 + f + c)) for 1 + f = m in [sqrt2/2, sqrt2), given as the bits
  * of a positive normal double v = 2^(e - eadd) m, plus a correction c
  * (|c| <= 2^-52) to 1 + f. */
-static inline double pyad_vm_log_core(double v, double eadd, double c)
+PYAD_VM_INLINE double pyad_vm_log_core(double v, double eadd, double c)
 {
     /* Q(z), log(1+f) = 2 atanh(s) = 2s + s z Q(z), s = f/(2+f), z = s^2
      * (bench/vmath_fit.py "log"). */
@@ -282,7 +329,7 @@ static inline double pyad_vm_log_core(double v, double eadd, double c)
 /* The value for the lanes a log kernel does not compute: num/den, where
  * the division raises divide-by-zero for (-1, 0) (at the pole) and invalid
  * for (0, 0) (below it); it is x/1 for +inf and nan, 1/1 elsewhere. */
-static inline double pyad_vm_log_special(double x, pyad_vm_mask pole,
+PYAD_VM_INLINE double pyad_vm_log_special(double x, pyad_vm_mask pole,
                                          pyad_vm_mask below)
 {
     double num = pyad_vm_sel(pyad_vm_nonfinite(x) & ~below, x, 1.0);
@@ -291,7 +338,15 @@ static inline double pyad_vm_log_special(double x, pyad_vm_mask pole,
     return num / pyad_vm_sel(pole | below, 0.0, 1.0);
 }
 
-static inline double pyad_log(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_log_rare(double x)
+{   /* ordinary: positive, normal, finite */
+    return ~pyad_vm_uin(pyad_vm_bits(x), PYAD_VM_MIN, PYAD_VM_INF);
+}
+
+PYAD_VM_INLINE double pyad_vm_log_common(double x)
+{ return pyad_vm_log_core(x, 0.0, 0.0); }
+
+PYAD_VM_INLINE double pyad_log(double x)
 {
     uint64_t ax = pyad_vm_bits(x) & PYAD_VM_ABS;
     pyad_vm_mask pole = pyad_vm_ult(ax, 1);                  /* +-0 */
@@ -304,7 +359,30 @@ static inline double pyad_log(double x)
     return pyad_vm_sel(ok, y, pyad_vm_log_special(x, pole, below));
 }
 
-static inline double pyad_log1p(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_log1p_rare(double x)
+{   /* ordinary: 2^-20 <= x < 2^1000 or -1 < x <= -2^-20 */
+    uint64_t ax = pyad_vm_bits(x) & PYAD_VM_ABS;
+    pyad_vm_mask neg = pyad_vm_signbit(x);
+    return ~((~neg & pyad_vm_uin(ax, 0x3eb0000000000000ull, 0x7e70000000000000ull))
+             | (neg & pyad_vm_uin(ax, 0x3eb0000000000000ull, 0x3ff0000000000000ull)));
+}
+
+/* log1p(x) for finite x > -1, before the special cases. */
+PYAD_VM_INLINE double pyad_vm_log1p_common(double x)
+{
+    /* 1 + x = u + c0 exactly; u >= 2^-53 is normal. */
+    double u, c0;
+    pyad_vm_two_sum(1.0, x, &u, &c0);
+    /* The correction in units of m: c0 2^-e, where e = the exponent of u
+     * in the reduction (e <= 1024). Past 2^1000 it is far below an ulp. */
+    uint64_t ebits = (pyad_vm_bits(u) + ((1ull << 62) - PYAD_VM_LOG_OFF)) >> 52;
+    double e = pyad_vm_double(ebits | 0x4330000000000000ull) - (0x1p52 + 1024.0);
+    pyad_vm_mask huge = pyad_vm_flt(1000.0, e);
+    double cm = c0 * pyad_vm_pow2(-pyad_vm_sel(huge, 1000.0, e));
+    return pyad_vm_log_core(u, 0.0, pyad_vm_sel(huge, 0.0, cm));
+}
+
+PYAD_VM_INLINE double pyad_log1p(double x)
 {
     pyad_vm_mask pole = pyad_vm_ueq(pyad_vm_bits(x), pyad_vm_bits(-1.0));
     /* x < -1, -inf included: sign set and |x| > 1, not nan. */
@@ -312,16 +390,7 @@ static inline double pyad_log1p(double x)
                          & pyad_vm_ult(pyad_vm_bits(1.0), pyad_vm_bits(x) & PYAD_VM_ABS);
     pyad_vm_mask ok = ~(pole | below | pyad_vm_nonfinite(x));
     double xc = pyad_vm_sel(ok, x, 0.0);
-    /* 1 + x = u + c0 exactly; u >= 2^-53 is normal. */
-    double u, c0;
-    pyad_vm_two_sum(1.0, xc, &u, &c0);
-    /* The correction in units of m: c0 2^-e, where e = the exponent of u
-     * in the reduction (e <= 1024). Past 2^1000 it is far below an ulp. */
-    uint64_t ebits = (pyad_vm_bits(u) + ((1ull << 62) - PYAD_VM_LOG_OFF)) >> 52;
-    double e = pyad_vm_double(ebits | 0x4330000000000000ull) - (0x1p52 + 1024.0);
-    pyad_vm_mask huge = pyad_vm_flt(1000.0, e);
-    double cm = c0 * pyad_vm_pow2(-pyad_vm_sel(huge, 1000.0, e));
-    double y = pyad_vm_log_core(u, 0.0, pyad_vm_sel(huge, 0.0, cm));
+    double y = pyad_vm_log1p_common(xc);
     /* Below 2^-20, where 1 + x = u + c0 leaves c0 a large part of x, the
      * series x - x^2/2 + x^3/3 is more accurate (and keeps -0). */
     pyad_vm_mask small = pyad_vm_abs_lt(xc, 0x1p-20);
@@ -337,12 +406,15 @@ static inline double pyad_log1p(double x)
 /* ---- tanh -------------------------------------------------------------- */
 /* tanh|x| = N / (N + 2), N = expm1(2|x|) as a double-double, divided with
  * one correction step so that only the final addition rounds. */
-static inline double pyad_tanh(double x)
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_tanh_rare(double x)
+{   /* ordinary: 2^-28 <= |x| < 20 */
+    return ~pyad_vm_uin(pyad_vm_bits(x) & PYAD_VM_ABS, 0x3e30000000000000ull,
+                        0x4034000000000000ull);
+}
+
+/* tanh(x) from xc = |x| in [2^-28, 20]. */
+PYAD_VM_INLINE double pyad_vm_tanh_common2(double x, double xc)
 {
-    double ax = fabs(pyad_vm_finite_or(x, 0.0));
-    pyad_vm_mask tiny = pyad_vm_abs_lt(ax, 0x1p-28);   /* tanh(x) rounds to x */
-    double xc = pyad_vm_sel(pyad_vm_flt(20.0, ax), 20.0, ax);  /* rounds to 1 */
-    xc = pyad_vm_sel(tiny, 1.0, xc);
     double k, s, h, t;
     pyad_vm_exp_core(2.0 * xc, &k, &s, &h, &t);
     double lo, hi = pyad_vm_expm1_scaled(k, s, h, t, &lo);
@@ -361,7 +433,19 @@ static inline double pyad_tanh(double x)
     double dhh = pyad_vm_top26(dh), dhl = dh - dhh;
     double rho = (((nh - qh * dhh) - qh * dhl) - ql * dhh) - ql * dhl;
     rho += nl - q0 * dl;
-    double y = pyad_vm_copysign(q0 + rho * inv, x);
+    return pyad_vm_copysign(q0 + rho * inv, x);
+}
+
+PYAD_VM_INLINE double pyad_vm_tanh_common(double x)
+{ return pyad_vm_tanh_common2(x, fabs(x)); }
+
+PYAD_VM_INLINE double pyad_tanh(double x)
+{
+    double ax = fabs(pyad_vm_finite_or(x, 0.0));
+    pyad_vm_mask tiny = pyad_vm_abs_lt(ax, 0x1p-28);   /* tanh(x) rounds to x */
+    double xc = pyad_vm_sel(pyad_vm_flt(20.0, ax), 20.0, ax);  /* rounds to 1 */
+    xc = pyad_vm_sel(tiny, 1.0, xc);
+    double y = pyad_vm_tanh_common2(x, xc);
     y = pyad_vm_sel(tiny, x, y);
     y = y - pyad_vm_uflow(pyad_vm_abs_lt(x, 0x1p-1022) & ~pyad_vm_abs_lt(x, 0x1p-1074));
     /* tanh(+-inf) = +-1, nan quieted. */
@@ -371,18 +455,6 @@ static inline double pyad_tanh(double x)
 
 #include "vmath_trig.h"
 
-/* ---- vector helpers: y[j] = f(x[j]) for j < n ------------------------- */
-#define PYAD_VM_VECTOR(name, kernel)                                        \
-    static inline void name(const double *x, double *y, size_t n)          \
-    {                                                                       \
-        for (size_t j = 0; j < n; j++)                                      \
-            y[j] = kernel(x[j]);                                            \
-    }
-PYAD_VM_VECTOR(pyad_vexp, pyad_exp)
-PYAD_VM_VECTOR(pyad_vexpm1, pyad_expm1)
-PYAD_VM_VECTOR(pyad_vlog, pyad_log)
-PYAD_VM_VECTOR(pyad_vlog1p, pyad_log1p)
-PYAD_VM_VECTOR(pyad_vtanh, pyad_tanh)
-#undef PYAD_VM_VECTOR
+#include "vmath_vec.h"
 
 #endif

@@ -20,11 +20,8 @@
 #define PYAD_VM_PIO2_4 0x1.b839a252049c1p-104
 #define PYAD_VM_INV_PIO2 0x1.45f306dc9c883p-1
 
-/* sin x and cos x for |x| < 2^20 and for non-finite x (nan, raising
- * invalid for an infinity); both are x itself (with no flag raised) for
- * the lanes beyond, which the callers recompute: so a vector helper can
- * work in place. */
-static inline void pyad_vm_sincos_fast(double x, double *sin_x, double *cos_x)
+/* sin r and cos r for r = x reduced, x an ordinary argument (or 0). */
+PYAD_VM_INLINE void pyad_vm_sincos_common(double xr, double *sin_x, double *cos_x)
 {
     /* S(z) = (sin r - r)/r^3 + 1/8 and C(z) = (cos r - 1 + z/2)/z^2, z = r^2
      * (bench/vmath_fit.py "sin", "cos"). */
@@ -35,11 +32,6 @@ static inline void pyad_vm_sincos_fast(double x, double *sin_x, double *cos_x)
     static const double C[6] = {
         0x1.555555555554cp-5, -0x1.6c16c16c1521ep-10, 0x1.a01a019cbf388p-16,
         -0x1.27e4f8128ec80p-22, 0x1.1ee9f13297f8dp-29, -0x1.8fb11e41a7c48p-37};
-    double xs = pyad_vm_finite_or(x, 0.0);
-    pyad_vm_mask tiny = pyad_vm_abs_lt(xs, 0x1p-27);  /* sin x rounds to x, cos x to 1 */
-    pyad_vm_mask big = ~pyad_vm_abs_lt(xs, PYAD_VM_TRIG_MAX);
-    double xr = pyad_vm_sel(tiny | big, 0.0, xs);
-
     double kd = xr * PYAD_VM_INV_PIO2 + PYAD_VM_SHIFT;
     uint64_t quad = pyad_vm_bits(kd);     /* k mod 4 in the low bits */
     kd -= PYAD_VM_SHIFT;
@@ -76,9 +68,27 @@ static inline void pyad_vm_sincos_fast(double x, double *sin_x, double *cos_x)
      * cos x = cos r, -sin r, -cos r, sin r; selected on the bits. */
     uint64_t odd = 0 - (quad & 1);
     uint64_t sb = pyad_vm_bits(sin_r), cb = pyad_vm_bits(cos_r);
-    double s = pyad_vm_double(((cb & odd) | (sb & ~odd)) ^ ((quad & 2) << 62));
-    double c = pyad_vm_double(((sb & odd) | (cb & ~odd)) ^ (((quad + 1) & 2) << 62));
+    *sin_x = pyad_vm_double(((cb & odd) | (sb & ~odd)) ^ ((quad & 2) << 62));
+    *cos_x = pyad_vm_double(((sb & odd) | (cb & ~odd)) ^ (((quad + 1) & 2) << 62));
+}
 
+/* Ordinary arguments (vmath.h): 2^-27 <= |x| < 2^20. */
+PYAD_VM_INLINE pyad_vm_mask pyad_vm_trig_rare(double x)
+{
+    return ~pyad_vm_uin(pyad_vm_bits(x) & PYAD_VM_ABS, 0x3e40000000000000ull,
+                        0x4130000000000000ull);
+}
+
+/* sin x and cos x for |x| < 2^20 and for non-finite x (nan, raising
+ * invalid for an infinity); both are x itself (with no flag raised) for
+ * the lanes beyond, which the callers recompute. */
+PYAD_VM_INLINE void pyad_vm_sincos_fast(double x, double *sin_x, double *cos_x)
+{
+    double xs = pyad_vm_finite_or(x, 0.0);
+    pyad_vm_mask tiny = pyad_vm_abs_lt(xs, 0x1p-27);  /* sin x rounds to x, cos x to 1 */
+    pyad_vm_mask big = ~pyad_vm_abs_lt(xs, PYAD_VM_TRIG_MAX);
+    double s, c;
+    pyad_vm_sincos_common(pyad_vm_sel(tiny | big, 0.0, xs), &s, &c);
     s = pyad_vm_sel(tiny, x, s);
     s = s - pyad_vm_uflow(pyad_vm_abs_lt(xs, 0x1p-1022) & ~pyad_vm_abs_lt(xs, 0x1p-1074));
     c = pyad_vm_sel(tiny, 1.0, c);
@@ -90,14 +100,28 @@ static inline void pyad_vm_sincos_fast(double x, double *sin_x, double *cos_x)
     *cos_x = pyad_vm_sel(nonfinite, x - x, c);
 }
 
-static inline double pyad_vm_sin_fast(double x)
+PYAD_VM_INLINE double pyad_vm_sin_common(double x)
+{
+    double s, c;
+    pyad_vm_sincos_common(x, &s, &c);
+    return s;
+}
+
+PYAD_VM_INLINE double pyad_vm_cos_common(double x)
+{
+    double s, c;
+    pyad_vm_sincos_common(x, &s, &c);
+    return c;
+}
+
+PYAD_VM_INLINE double pyad_vm_sin_fast(double x)
 {
     double s, c;
     pyad_vm_sincos_fast(x, &s, &c);
     return s;
 }
 
-static inline double pyad_vm_cos_fast(double x)
+PYAD_VM_INLINE double pyad_vm_cos_fast(double x)
 {
     double s, c;
     pyad_vm_sincos_fast(x, &s, &c);
@@ -105,22 +129,22 @@ static inline double pyad_vm_cos_fast(double x)
 }
 
 /* Is x finite and outside the fast path? (quiet comparisons) */
-static inline int pyad_vm_trig_big(double x)
+PYAD_VM_INLINE int pyad_vm_trig_big(double x)
 {
     return isgreaterequal(fabs(x), PYAD_VM_TRIG_MAX) && isless(fabs(x), INFINITY);
 }
 
-static inline double pyad_sin(double x)
+PYAD_VM_INLINE double pyad_sin(double x)
 {
     return pyad_vm_trig_big(x) ? sin(x) : pyad_vm_sin_fast(x);
 }
 
-static inline double pyad_cos(double x)
+PYAD_VM_INLINE double pyad_cos(double x)
 {
     return pyad_vm_trig_big(x) ? cos(x) : pyad_vm_cos_fast(x);
 }
 
-static inline void pyad_sincos(double x, double *sin_x, double *cos_x)
+PYAD_VM_INLINE void pyad_sincos(double x, double *sin_x, double *cos_x)
 {
     if (pyad_vm_trig_big(x)) {
         *sin_x = sin(x);
@@ -128,40 +152,6 @@ static inline void pyad_sincos(double x, double *sin_x, double *cos_x)
     } else {
         pyad_vm_sincos_fast(x, sin_x, cos_x);
     }
-}
-
-/* Vector helpers: a vectorised pass over all lanes, then a scalar pass over
- * the (rare) lanes beyond the fast path, which the first pass left holding
- * x; same bits as the scalar kernels, and y may be x. */
-static inline void pyad_vsin(const double *x, double *y, size_t n)
-{
-    for (size_t j = 0; j < n; j++)
-        y[j] = pyad_vm_sin_fast(x[j]);
-    for (size_t j = 0; j < n; j++)
-        if (pyad_vm_trig_big(y[j]))
-            y[j] = sin(y[j]);
-}
-
-static inline void pyad_vcos(const double *x, double *y, size_t n)
-{
-    for (size_t j = 0; j < n; j++)
-        y[j] = pyad_vm_cos_fast(x[j]);
-    for (size_t j = 0; j < n; j++)
-        if (pyad_vm_trig_big(y[j]))
-            y[j] = cos(y[j]);
-}
-
-static inline void pyad_vsincos(const double *x, double *sin_x, double *cos_x,
-                                size_t n)
-{
-    for (size_t j = 0; j < n; j++)
-        pyad_vm_sincos_fast(x[j], &sin_x[j], &cos_x[j]);
-    for (size_t j = 0; j < n; j++)
-        if (pyad_vm_trig_big(sin_x[j])) {
-            double v = sin_x[j];
-            sin_x[j] = sin(v);
-            cos_x[j] = cos(v);
-        }
 }
 
 #endif

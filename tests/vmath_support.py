@@ -25,11 +25,12 @@ REFERENCE: dict[str, Callable] = {
     "cos": mpmath.cos,
     "tanh": mpmath.tanh,
 }
-VECTOR, SCALAR, LIBM, AVX2 = (
+VECTOR, SCALAR, LIBM, AVX2, POINT = (
     lib.PYAD_VMATH_VECTOR,
     lib.PYAD_VMATH_SCALAR,
     lib.PYAD_VMATH_LIBM,
     lib.PYAD_VMATH_VECTOR_AVX2,
+    lib.PYAD_VMATH_POINT,
 )
 
 
@@ -81,11 +82,12 @@ def from_bits(u: np.ndarray) -> np.ndarray:
 
 
 def nudged(centres: np.ndarray, rng: np.random.Generator, spread: int) -> np.ndarray:
-    """Doubles within `spread` ulps of each (nonzero) centre."""
+    """Doubles within `spread` ulps of each (nonzero) centre, of its sign."""
     c = np.asarray(centres, dtype=np.float64)
     c = np.where(c == 0.0, 1.0, c)
     step = rng.integers(-spread, spread + 1, len(c))
-    return from_bits((bits(c).astype(np.int64) + step).astype(np.uint64))
+    mag = np.maximum(bits(np.abs(c)).astype(np.int64) + step, 1).astype(np.uint64)
+    return np.copysign(from_bits(mag), c)
 
 
 def log_uniform(rng: np.random.Generator, lo: float, hi: float, n: int) -> np.ndarray:

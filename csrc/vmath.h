@@ -237,10 +237,19 @@ PYAD_VM_INLINE double pyad_exp(double x)
                      pyad_vm_double(b746 | (pyad_vm_bits(x) & PYAD_VM_SIGN)), xc);
     double k, s, h, t;
     pyad_vm_exp_core(xc, &k, &s, &h, &t);
-    double y = pyad_vm_ldexp(s + (h + t), k);  /* overflow, underflow here */
-    /* The final product can be exact even when the result is tiny; glibc
-     * signals underflow for every result below 2^-1022. */
-    y = y - pyad_vm_uflow(pyad_vm_abs_lt(y, 0x1p-1022));
+    double y = pyad_vm_ldexp(s + (h + t), k);  /* overflow here */
+    /* A subnormal result, rounded once on its grid (multiples of 2^-1074):
+     * 1 + w, w = (s + h + t) 2^(k+1022) < 1, rounds w to multiples of 2^-52
+     * when added up exactly but for the last addition. */
+    pyad_vm_mask sub = pyad_vm_abs_lt(y, 0x1p-1022);
+    double ts = pyad_vm_pow2(pyad_vm_sel(sub, k + 1022.0, 0.0));
+    double wh = s * ts, wl = (h + t) * ts;
+    double z = 1.0 + wh;
+    double ze = (1.0 - z) + wh;              /* exact: 1 >= wh */
+    y = pyad_vm_sel(sub, ((z + (ze + wl)) - 1.0) * 0x1p-1022, y);
+    /* That product is exact; glibc signals underflow for every result
+     * below 2^-1022. */
+    y = y - pyad_vm_uflow(sub);
     /* exp(+inf) = +inf, exp(-inf) = +0, nan quieted, all without a flag. */
     double special = pyad_vm_sel(pyad_vm_signbit(x) & ~pyad_vm_isnan(x), 0.0, x);
     return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);

@@ -1,6 +1,7 @@
 /* vmath.h -- pyad's own elementary functions: exp, expm1, log, log1p, tanh
- * here, sin and cos in vmath_trig.h. docs/vmath.md has the algorithms,
- * error bounds and measurements.
+ * here, sin and cos in vmath_trig.h, the vector helpers (pyad_vexp...) and
+ * point kernels (pyad_exp_point...) in vmath_vec.h. docs/vmath.md has the
+ * algorithms, error bounds, measurements and which entry to use where.
  *
  * Why our own: every evaluator (eager recording, point replay, batch
  * replay) must give the same bits on every platform, and batches must run
@@ -19,9 +20,9 @@
  * - IEEE flags as glibc for the ones errstate watches (divide-by-zero,
  *   overflow, invalid, underflow): raised by data-dependent arithmetic on
  *   exactly the lanes that need them, never by an intermediate result or
- *   by a special-case lane. Hence the only comparisons made on a raw input
- *   are the quiet ones (==, !=); ordered comparisons (<), which raise
- *   invalid on a nan, only see sanitised values.
+ *   by a special-case lane. Hence a raw argument is only ever classified
+ *   by integer operations on its bits, and every floating-point operation
+ *   runs on a sanitised argument.
  *
  * Requires round-to-nearest (the shift trick below rounds to an integer).
  */

@@ -92,8 +92,10 @@ PYAD_VM_INLINE void pyad_vsincos(const double *x, double *sin_x, double *cos_x, 
                 pyad_vm_sincos_common(xb[j], &sb[j], &cb[j]);
             continue;
         }
-        for (size_t j = 0; j < m; j++)
+        for (size_t j = 0; j < m; j++) {
             pyad_vm_sincos_fast(xb[j], &sb[j], &cb[j]);
+            sb[j] = pyad_vm_sin_uflow(xb[j], sb[j]);
+        }
         for (size_t j = 0; j < m; j++)
             if (pyad_vm_trig_big(sb[j])) {
                 double v = sb[j];

@@ -188,7 +188,6 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
 int pyad_program_set_block(size_t points);
 /* ==== end of compiled programs ========================================== */
 
-
 /* ==== Elementary-function kernels (vmath.c) ===============================
  * pyad's own exp, expm1, log, log1p, sin, cos and tanh (csrc/vmath.h,
  * docs/vmath.md), exposed for tests and benchmarks only.

@@ -34,6 +34,8 @@ KERNELS = [
     ("cos", lib.PYAD_VMATH_COS, lambda r, n: r.uniform(-10.0, 10.0, n)),
     ("sincos", lib.PYAD_VMATH_SINCOS, lambda r, n: r.uniform(-10.0, 10.0, n)),
     ("tanh", lib.PYAD_VMATH_TANH, lambda r, n: r.uniform(-5.0, 5.0, n)),
+    ("cosh", lib.PYAD_VMATH_COSH, lambda r, n: r.uniform(-5.0, 5.0, n)),
+    ("sinh", lib.PYAD_VMATH_SINH, lambda r, n: r.uniform(-5.0, 5.0, n)),
 ]
 WAYS = [
     ("vector", lib.PYAD_VMATH_VECTOR),

@@ -189,8 +189,8 @@ int pyad_program_set_block(size_t points);
 /* ==== end of compiled programs ========================================== */
 
 /* ==== Elementary-function kernels (vmath.c) ===============================
- * pyad's own exp, expm1, log, log1p, sin, cos and tanh (csrc/vmath.h,
- * docs/vmath.md), exposed for tests and benchmarks only.
+ * pyad's own exp, expm1, log, log1p, sin, cos, tanh, cosh and sinh
+ * (csrc/vmath.h, docs/vmath.md), exposed for tests and benchmarks only.
  */
 enum {
     PYAD_VMATH_EXP = 0,
@@ -201,7 +201,9 @@ enum {
     PYAD_VMATH_COS = 5,
     PYAD_VMATH_TANH = 6,
     PYAD_VMATH_SINCOS = 7,   /* y[0..n) = sin, y[n..2n) = cos */
-    PYAD_VMATH_N_KERNELS = 8
+    PYAD_VMATH_COSH = 8,
+    PYAD_VMATH_SINH = 9,
+    PYAD_VMATH_N_KERNELS = 10
 };
 /* How to evaluate: the vector helper (pyad_vexp...) as built (baseline
  * x86-64: SSE2); the branch-free scalar kernel (pyad_exp...) or the C

@@ -30,6 +30,8 @@ static double libm_log1p(double x) { return log1p(x); }
 static double libm_sin(double x) { return sin(x); }
 static double libm_cos(double x) { return cos(x); }
 static double libm_tanh(double x) { return tanh(x); }
+static double libm_cosh(double x) { return cosh(x); }
+static double libm_sinh(double x) { return sinh(x); }
 
 static double our_exp(double x) { return pyad_exp(x); }
 static double our_expm1(double x) { return pyad_expm1(x); }
@@ -38,6 +40,8 @@ static double our_log1p(double x) { return pyad_log1p(x); }
 static double our_sin(double x) { return pyad_sin(x); }
 static double our_cos(double x) { return pyad_cos(x); }
 static double our_tanh(double x) { return pyad_tanh(x); }
+static double our_cosh(double x) { return pyad_cosh(x); }
+static double our_sinh(double x) { return pyad_sinh(x); }
 
 static double point_exp(double x) { return pyad_exp_point(x); }
 static double point_expm1(double x) { return pyad_expm1_point(x); }
@@ -46,14 +50,19 @@ static double point_log1p(double x) { return pyad_log1p_point(x); }
 static double point_sin(double x) { return pyad_sin_point(x); }
 static double point_cos(double x) { return pyad_cos_point(x); }
 static double point_tanh(double x) { return pyad_tanh_point(x); }
+static double point_cosh(double x) { return pyad_cosh_point(x); }
+static double point_sinh(double x) { return pyad_sinh_point(x); }
 
 /* Indexed by kernel; PYAD_VMATH_SINCOS has no single-valued function. */
 static const vm_scalar_fn libm_fns[PYAD_VMATH_N_KERNELS] = {
-    libm_exp, libm_expm1, libm_log, libm_log1p, libm_sin, libm_cos, libm_tanh, 0};
+    libm_exp, libm_expm1, libm_log, libm_log1p, libm_sin, libm_cos, libm_tanh, 0,
+    libm_cosh, libm_sinh};
 static const vm_scalar_fn our_fns[PYAD_VMATH_N_KERNELS] = {
-    our_exp, our_expm1, our_log, our_log1p, our_sin, our_cos, our_tanh, 0};
+    our_exp, our_expm1, our_log, our_log1p, our_sin, our_cos, our_tanh, 0,
+    our_cosh, our_sinh};
 static const vm_scalar_fn point_fns[PYAD_VMATH_N_KERNELS] = {
-    point_exp, point_expm1, point_log, point_log1p, point_sin, point_cos, point_tanh, 0};
+    point_exp, point_expm1, point_log, point_log1p, point_sin, point_cos, point_tanh, 0,
+    point_cosh, point_sinh};
 
 #define PYAD_VECTOR_PASS_BODY                                               \
     switch (kernel) {                                                       \
@@ -64,6 +73,8 @@ static const vm_scalar_fn point_fns[PYAD_VMATH_N_KERNELS] = {
     case PYAD_VMATH_SIN: pyad_vsin(x, y, n); break;                         \
     case PYAD_VMATH_COS: pyad_vcos(x, y, n); break;                         \
     case PYAD_VMATH_TANH: pyad_vtanh(x, y, n); break;                       \
+    case PYAD_VMATH_COSH: pyad_vcosh(x, y, n); break;                       \
+    case PYAD_VMATH_SINH: pyad_vsinh(x, y, n); break;                       \
     default: pyad_vsincos(x, y, y + n, n); break;                           \
     }
 

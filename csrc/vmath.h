@@ -307,28 +307,43 @@ PYAD_VM_INLINE pyad_vm_mask pyad_vm_tanh_rare(double x)
                         0x4034000000000000ull);
 }
 
-/* tanh(x) from xc = |x| in [2^-28, 20]. */
-PYAD_VM_INLINE double pyad_vm_tanh_common2(double x, double xc)
+/* expm1(xc) as nh + nl (|nl| <= ulp(nh)/2), for 2^-60 <= xc <= 40. */
+PYAD_VM_INLINE double pyad_vm_expm1_dd(double xc, double *nl)
 {
     double k, s, h, t;
-    pyad_vm_exp_core(2.0 * xc, &k, &s, &h, &t);
+    pyad_vm_exp_core(xc, &k, &s, &h, &t);
     double lo, hi = pyad_vm_expm1_scaled(k, s, h, t, &lo);
-    double nh, nl;
-    pyad_vm_two_sum(hi, lo, &nh, &nl);
+    double nh;
+    pyad_vm_two_sum(hi, lo, &nh, nl);
     double scale = pyad_vm_pow2(k);          /* k in [-1, 58]: exact */
-    nh *= scale;
-    nl *= scale;
-    double dh, dl;
-    pyad_vm_two_sum(nh, 2.0, &dh, &dl);
-    dl += nl;
+    *nl *= scale;
+    return nh * scale;
+}
+
+/* (nh + nl) / (dh + dl) as q0 + *lo, q0 the quotient rounded: one division
+ * and one correction step, rho = N - q0 D with q0 dh exact as four
+ * partial products of 26-bit halves. */
+PYAD_VM_INLINE double pyad_vm_div_dd(double nh, double nl, double dh, double dl,
+                                     double *lo)
+{
     double inv = 1.0 / dh;
     double q0 = nh * inv;
-    /* rho = N - q0 D, with q0 dh exact as four partial products. */
     double qh = pyad_vm_top26(q0), ql = q0 - qh;
     double dhh = pyad_vm_top26(dh), dhl = dh - dhh;
     double rho = (((nh - qh * dhh) - qh * dhl) - ql * dhh) - ql * dhl;
     rho += nl - q0 * dl;
-    return pyad_vm_copysign(q0 + rho * inv, x);
+    *lo = rho * inv;
+    return q0;
+}
+
+/* tanh(x) from xc = |x| in [2^-28, 20]. */
+PYAD_VM_INLINE double pyad_vm_tanh_common2(double x, double xc)
+{
+    double nl, nh = pyad_vm_expm1_dd(2.0 * xc, &nl);
+    double dh, dl;
+    pyad_vm_two_sum(nh, 2.0, &dh, &dl);
+    double lo, q0 = pyad_vm_div_dd(nh, nl, dh, dl + nl, &lo);
+    return pyad_vm_copysign(q0 + lo, x);
 }
 
 PYAD_VM_INLINE double pyad_vm_tanh_common(double x)
@@ -348,8 +363,8 @@ PYAD_VM_INLINE double pyad_tanh(double x)
     return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);
 }
 
+#include "vmath_hyp.h"
 #include "vmath_trig.h"
-
 #include "vmath_vec.h"
 
 #endif

@@ -48,6 +48,8 @@ PYAD_VM_FULL_CHUNK(pyad_vm_expm1_chunk, pyad_expm1)
 PYAD_VM_FULL_CHUNK(pyad_vm_log_chunk, pyad_log)
 PYAD_VM_FULL_CHUNK(pyad_vm_log1p_chunk, pyad_log1p)
 PYAD_VM_FULL_CHUNK(pyad_vm_tanh_chunk, pyad_tanh)
+PYAD_VM_FULL_CHUNK(pyad_vm_cosh_chunk, pyad_cosh)
+PYAD_VM_FULL_CHUNK(pyad_vm_sinh_chunk, pyad_sinh)
 
 /* sin and cos: the branch-free pass leaves x in the lanes beyond 2^20,
  * which a scalar pass recomputes with libm (sin or cos of a value never
@@ -75,6 +77,8 @@ PYAD_VM_HELPER(pyad_vexpm1, pyad_vm_expm1_rare, pyad_vm_expm1_common, pyad_vm_ex
 PYAD_VM_HELPER(pyad_vlog, pyad_vm_log_rare, pyad_vm_log_common, pyad_vm_log_chunk)
 PYAD_VM_HELPER(pyad_vlog1p, pyad_vm_log1p_rare, pyad_vm_log1p_common, pyad_vm_log1p_chunk)
 PYAD_VM_HELPER(pyad_vtanh, pyad_vm_tanh_rare, pyad_vm_tanh_common, pyad_vm_tanh_chunk)
+PYAD_VM_HELPER(pyad_vcosh, pyad_vm_cosh_rare, pyad_vm_cosh_common, pyad_vm_cosh_chunk)
+PYAD_VM_HELPER(pyad_vsinh, pyad_vm_sinh_rare, pyad_vm_sinh_common, pyad_vm_sinh_chunk)
 PYAD_VM_HELPER(pyad_vsin, pyad_vm_trig_rare, pyad_vm_sin_common, pyad_vm_sin_chunk)
 PYAD_VM_HELPER(pyad_vcos, pyad_vm_trig_rare, pyad_vm_cos_common, pyad_vm_cos_chunk)
 
@@ -124,6 +128,8 @@ PYAD_VM_POINT(pyad_expm1_point, pyad_vm_expm1_rare, pyad_vm_expm1_common, pyad_e
 PYAD_VM_POINT(pyad_log_point, pyad_vm_log_rare, pyad_vm_log_common, pyad_log)
 PYAD_VM_POINT(pyad_log1p_point, pyad_vm_log1p_rare, pyad_vm_log1p_common, pyad_log1p)
 PYAD_VM_POINT(pyad_tanh_point, pyad_vm_tanh_rare, pyad_vm_tanh_common, pyad_tanh)
+PYAD_VM_POINT(pyad_cosh_point, pyad_vm_cosh_rare, pyad_vm_cosh_common, pyad_cosh)
+PYAD_VM_POINT(pyad_sinh_point, pyad_vm_sinh_rare, pyad_vm_sinh_common, pyad_sinh)
 PYAD_VM_POINT(pyad_sin_point, pyad_vm_trig_rare, pyad_vm_sin_common, pyad_sin)
 PYAD_VM_POINT(pyad_cos_point, pyad_vm_trig_rare, pyad_vm_cos_common, pyad_cos)
 

@@ -40,6 +40,8 @@ class _Lib:
     PYAD_VMATH_COS: int
     PYAD_VMATH_TANH: int
     PYAD_VMATH_SINCOS: int
+    PYAD_VMATH_COSH: int
+    PYAD_VMATH_SINH: int
     PYAD_VMATH_N_KERNELS: int
     PYAD_VMATH_VECTOR: int
     PYAD_VMATH_SCALAR: int

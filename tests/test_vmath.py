@@ -26,6 +26,8 @@ BOUND = {
     "sin": 0.61,
     "cos": 0.61,
     "tanh": 0.59,
+    "cosh": 0.58,
+    "sinh": 0.59,
 }
 FULL = os.environ.get("PYAD_VMATH_FULL") == "1"
 HAVE_AVX2 = vs.have_avx2()
@@ -46,7 +48,8 @@ SPECIAL = [
     0.5, 1.0, -1.0, 2.0, -2.0, math.pi / 4, math.pi / 2, math.pi, 3 * math.pi / 4,
     709.782712893384, 710.0, 1e300, -1e300, 1.7976931348623157e308, -1.7976931348623157e308,
     -708.3964185322641, -708.4, -745.1332191019411, -745.1332191019412, -746.0, -1000.0,
-    -37.5, -40.0, 19.06, 20.0, 22.0, 2.0**20, -(2.0**20), 1e22, -1e22,
+    -37.5, -40.0, 19.06, 20.0, 22.0, -22.0, 2.0**20, -(2.0**20), 1e22, -1e22,
+    710.4758600739439, -710.4758600739439, 711.0, 2.0**-26,
 ]  # fmt: skip
 _fin = [v for v in SPECIAL if math.isfinite(v)]
 ARGS = np.array(
@@ -75,6 +78,8 @@ def _flag_args():
             _scan(-708.3964185322641, 500),  # exp: subnormal results start
             _scan(-745.1332191019411, 500),  # exp: results reach 0
             _scan(709.782712893384, 500),  # exp, expm1: overflow
+            _scan(710.4758600739439, 500),  # cosh, sinh: overflow
+            _scan(-710.4758600739439, 500),
             _scan(2.2250738585072014e-308, 200),  # tiny results: underflow or not
             _scan(-2.2250738585072014e-308, 200),
             _scan(-1.0, 200),  # log1p's pole
@@ -156,6 +161,8 @@ ORDINARY = {
     "cos": lambda r, n: r.uniform(-1e6, 1e6, n),
     "sincos": lambda r, n: r.uniform(-1e6, 1e6, n),
     "tanh": lambda r, n: r.uniform(-19, 19, n),
+    "cosh": lambda r, n: r.uniform(-700, 700, n),
+    "sinh": lambda r, n: r.uniform(-21.9, 21.9, n),
 }
 
 
@@ -227,6 +234,9 @@ MONOTONE = {
     "sin": [math.pi / 4, -math.pi / 4, 2.0**-27, 1.0, 2.0**20 - 200],  # where sin increases
     "-cos": [math.pi / 4, 3 * math.pi / 4, 2.0**-27],  # where cos decreases
     "cos": [5 * math.pi / 4, 7 * math.pi / 4],  # where cos increases
+    "cosh": [2.0**-27, 0.5 * math.log(2), 1.5 * math.log(2), 22.0, 30.5 * math.log(2), 700.0],
+    "-cosh": [-(2.0**-27), -0.5 * math.log(2), -22.0],
+    "sinh": [2.0**-26, -(2.0**-26), 22.0, -22.0, 0.5 * math.log(2), 700.0],
 }
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from pyad._lib import ffi, lib
 
-NAMES = ["exp", "expm1", "log", "log1p", "sin", "cos", "tanh"]
+NAMES = ["exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "cosh", "sinh"]
 KERNEL = {name: getattr(lib, "PYAD_VMATH_" + name.upper()) for name in NAMES + ["sincos"]}
 REFERENCE: dict[str, Callable] = {
     "exp": mpmath.exp,
@@ -24,6 +24,8 @@ REFERENCE: dict[str, Callable] = {
     "sin": mpmath.sin,
     "cos": mpmath.cos,
     "tanh": mpmath.tanh,
+    "cosh": mpmath.cosh,
+    "sinh": mpmath.sinh,
 }
 VECTOR, SCALAR, LIBM, AVX2, POINT = (
     lib.PYAD_VMATH_VECTOR,
@@ -169,6 +171,18 @@ def regions(name: str, rng: np.random.Generator, n: int) -> dict[str, np.ndarray
             "|x| in [2^-40, 1]": lu(rng, -40, 0, n),
             "|x| < 2^-28": lu(rng, -1074, -28, n),
             "+-2^-28": nudged(rng.choice([-1.0, 1.0], m) * 2.0**-28, rng, 2000),
+        }
+    if name in ("cosh", "sinh"):
+        return {
+            "[-1, 1]": u(-1, 1, n),
+            "[-30, 30]": u(-30, 30, n),
+            "|x| in [2^-40, 1]": lu(rng, -40, 0, n),
+            "|x| < 2^-26": lu(rng, -1074, -26, n),
+            "|x| in [30, 710.47]": u(30, 710.4758, n) * rng.choice([-1.0, 1.0], n),
+            "(k+1/2) ln2": nudged(_multiples(ln2, rng.integers(-60, 60, m), 0.5), rng, 40),
+            "+-22, +-2^-26 (switches)": nudged(
+                rng.choice([-22.0, 22.0, -(2.0**-26), 2.0**-26, 2.0**-27], m), rng, 2000
+            ),
         }
     raise KeyError(name)
 

@@ -21,6 +21,7 @@ SOURCES = [
     "replay.c",
     "batch.c",
     "pybridge.c",
+    "vmath.c",
 ]
 
 

@@ -253,4 +253,47 @@ void pyad_fork_prepare(void);
 void pyad_fork_parent(void);
 void pyad_fork_child(void);
 
+/* ==== Elementary-function kernels (vmath.c) ===============================
+ * pyad's own exp, expm1, log, log1p, sin, cos, tanh, cosh and sinh
+ * (csrc/vmath.h, docs/vmath.md), exposed for tests and benchmarks only.
+ */
+enum {
+    PYAD_VMATH_EXP = 0,
+    PYAD_VMATH_EXPM1 = 1,
+    PYAD_VMATH_LOG = 2,
+    PYAD_VMATH_LOG1P = 3,
+    PYAD_VMATH_SIN = 4,
+    PYAD_VMATH_COS = 5,
+    PYAD_VMATH_TANH = 6,
+    PYAD_VMATH_SINCOS = 7,   /* y[0..n) = sin, y[n..2n) = cos */
+    PYAD_VMATH_COSH = 8,
+    PYAD_VMATH_SINH = 9,
+    PYAD_VMATH_N_KERNELS = 10
+};
+/* How to evaluate: the vector helper (pyad_vexp...) as built (baseline
+ * x86-64: SSE2); the branch-free scalar kernel (pyad_exp...) or the C
+ * library's function, called once per element in a loop kept scalar; the
+ * vector helper compiled for AVX2 (PYAD_ERR_OP where the CPU or compiler
+ * has none); the point kernel (pyad_exp_point...) once per element. */
+enum {
+    PYAD_VMATH_VECTOR = 0,
+    PYAD_VMATH_SCALAR = 1,
+    PYAD_VMATH_LIBM = 2,
+    PYAD_VMATH_VECTOR_AVX2 = 3,
+    PYAD_VMATH_POINT = 4
+};
+
+/* y[j] = kernel(x[j]) for j < n (y may be x). Returns the PYAD_RAISE_* bits
+ * of the IEEE flags the call raised, PYAD_ERR_OP for an unknown kernel or
+ * way, or PYAD_ERR_ARGS for a missing buffer. */
+int pyad_vmath(int kernel, int how, const double *x, double *y, size_t n);
+/* The same one element at a time: flags[j] = the PYAD_RAISE_* bits raised
+ * by element j alone. Returns PYAD_OK or an error as above. */
+int pyad_vmath_flags(int kernel, int how, const double *x, double *y,
+                     uint8_t *flags, size_t n);
+/* pyad_vmath repeated reps times, flags not collected (for timing). */
+int pyad_vmath_repeat(int kernel, int how, const double *x, double *y,
+                      size_t n, size_t reps);
+/* ==== end of elementary-function kernels ================================ */
+
 #endif

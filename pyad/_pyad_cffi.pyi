@@ -40,6 +40,22 @@ class _Lib:
     PYAD_GUARD_GE: int
     PYAD_GUARD_NE: int
     PYAD_GUARD_SAME: int
+    PYAD_VMATH_EXP: int
+    PYAD_VMATH_EXPM1: int
+    PYAD_VMATH_LOG: int
+    PYAD_VMATH_LOG1P: int
+    PYAD_VMATH_SIN: int
+    PYAD_VMATH_COS: int
+    PYAD_VMATH_TANH: int
+    PYAD_VMATH_SINCOS: int
+    PYAD_VMATH_COSH: int
+    PYAD_VMATH_SINH: int
+    PYAD_VMATH_N_KERNELS: int
+    PYAD_VMATH_VECTOR: int
+    PYAD_VMATH_SCALAR: int
+    PYAD_VMATH_LIBM: int
+    PYAD_VMATH_VECTOR_AVX2: int
+    PYAD_VMATH_POINT: int
     def pyad_op_count(self, /) -> int: ...
     def pyad_op_name(self, op: int, /) -> Any: ...
     def pyad_op_arity(self, op: int, /) -> int: ...
@@ -172,5 +188,26 @@ class _Lib:
     def pyad_fork_prepare(self, /) -> None: ...
     def pyad_fork_parent(self, /) -> None: ...
     def pyad_fork_child(self, /) -> None: ...
+    def pyad_vmath(self, kernel: int, how: int, x: Any, y: Any, n: int, /) -> int: ...
+    def pyad_vmath_flags(
+        self,
+        kernel: int,
+        how: int,
+        x: Any,
+        y: Any,
+        flags: Any,
+        n: int,
+        /,
+    ) -> int: ...
+    def pyad_vmath_repeat(
+        self,
+        kernel: int,
+        how: int,
+        x: Any,
+        y: Any,
+        n: int,
+        reps: int,
+        /,
+    ) -> int: ...
 
 lib: _Lib

@@ -121,6 +121,16 @@ def pyad_eager(xs, n_ops=N_OPS, all_adjoints=False):
     return call
 
 
+def pyad_tape_nodes(n_ops=N_OPS):
+    """Nodes the workload puts on pyad's tape, leaves included."""
+    import pyad
+    before = pyad.live_nodes()
+    y = pyad_function(n_ops)(*[pyad.Var(x) for x in leaves()])
+    count = pyad.live_nodes() - before
+    del y
+    return count
+
+
 def pyad_compiled(xs, n_ops=N_OPS):
     import pyad
     f = pyad.compile(pyad_function(n_ops))

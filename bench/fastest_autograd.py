@@ -32,8 +32,8 @@ implementation is therefore also checked at CHECK_OPS = 100 ops, where the
 leaf gradients are nonzero, and the fused C reference is checked against
 the adjoint of every pyad node at the full size.
 
-Implementations (each a function returning a zero-argument callable that
-gives (value, [gradient]) for the leaves LEAVES):
+Implementations (each a function of the leaves, returning a zero-argument
+callable that gives the value and the gradient):
 
     pyad_eager     Vars, then y.backward()
     pyad_compiled  pyad.compile of the same function, value_and_grad with
@@ -42,6 +42,10 @@ gives (value, [gradient]) for the leaves LEAVES):
     casadi         an SX Function of value and gradient, called with an array
     jax            jax.jit(jax.value_and_grad(f)) in float64 (a separate
                    process times its compile; see jax_compile_probe.py)
+
+Quick look without the suite (checks, then best-of-5 ns per op):
+
+    python bench/fastest_autograd.py [pyad-compiled fused-c casadi jax-scan ...]
 """
 import functools
 import hashlib
@@ -277,3 +281,20 @@ def agree(a, b, rtol=1e-12):
     a, b = np.asarray(a, float), np.asarray(b, float)
     scale = max(np.max(np.abs(b)), np.finfo(float).tiny)
     return a.shape == b.shape and bool(np.all(np.abs(a - b) <= rtol * scale))
+
+
+def main(keys):
+    import timeit
+    xs = leaves()
+    ref = pyad_eager(xs)()
+    for key in keys or ["fused-c", "pyad-compiled", "casadi", "jax-scan"]:
+        call = IMPLEMENTATIONS[key](xs)
+        value, grad = floats(call, call())
+        assert abs(value - ref[0]) <= 1e-12 * abs(ref[0]) and agree(grad, ref[1]), key
+        number = max(1, int(0.2 / min(timeit.repeat(call, number=1, repeat=3))))
+        best = min(timeit.repeat(call, number=number, repeat=5)) / number
+        print(f"{key:14s} {best * 1e6:10.1f} us/call {best / N_OPS * 1e9:8.1f} ns/op")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -133,6 +133,7 @@ def markdown(run, tgts, tgts12, png):
               "- The gc-off rows are the same work with the garbage collector disabled, for insight.",
               "- Order: pyad, the seed algorithm and micrograd run first, before torch, jax and "
               "autograd are imported, so the garbage collector sees a process like theirs would be."]
+    lines += issue12.notes(run)
     lines += gc_notes(run)
     for engine, reason in run.skipped.items():
         lines.append(f"- {engine}: not run: {reason}")
@@ -159,22 +160,25 @@ def chart(run, path):
               ("Micro-benchmarks", lambda g: g[0] == "5"),
               ("Issue 12: fastest autograd (per op), per-call overhead (per call), "
                "batch (per point)", lambda g: g[0] in "78" or g.startswith(issue12.REPLAY))]
-    colors = {**COLORS, **issue12.COLORS}
     everyone = list(dict.fromkeys(run.engines + [e for _, e in sorted(run.cells)]))
     fig, axes = plt.subplots(len(panels), 1, figsize=(16, 23))
     for ax, (title, keep) in zip(axes, panels):
         groups = [g for g in run.groups if keep(g)]
         engines = [e for e in everyone if any((g, e) in run.cells for g in groups)]
-        width = 0.84 / max(1, len(engines))
         times = [run.seconds(g, e) for g in groups for e in engines if run.seconds(g, e)]
         floor, top = (min(times) / 300, max(times) * 30) if times else (1e-9, 1.0)
-        for j, e in enumerate(engines):
-            for i, g in enumerate(groups):
+        for i, g in enumerate(groups):
+            # workloads 1-5: one slot per engine of the panel, so an engine
+            # sits at the same place in every group; issue 12's groups each
+            # have their own engines: only those, side by side
+            slots = engines if g[0] in "12345" else [e for e in engines if (g, e) in run.cells]
+            width = 0.84 / max(1, len(slots))
+            for j, e in enumerate(slots):
                 cell, x = run.cells.get((g, e)), i - 0.42 + (j + 0.5) * width
                 if not cell:
                     continue
                 if cell["seconds"]:
-                    ax.bar(x, cell["seconds"], width, color=colors.get(e, "#333"), label=e,
+                    ax.bar(x, cell["seconds"], width, color=issue12.color(e, COLORS), label=e,
                            hatch="//" if cell["status"] == "single" else None)
                     ax.text(x, cell["seconds"] * 1.15, fmt(cell["seconds"]), rotation=90,
                             ha="center", va="bottom", fontsize=6.5)

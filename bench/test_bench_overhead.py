@@ -62,8 +62,9 @@ def small_ops():
 
 def rosenbrock(x):
     """sum of 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2, i < n - 1 (any indexable x)."""
+    n = len(x) if hasattr(x, "__len__") else x.shape[0]
     s = 0.0
-    for i in range(len(x) - 1):
+    for i in range(n - 1):
         t = x[i + 1] - x[i] * x[i]
         u = 1.0 - x[i]
         s = s + 100.0 * (t * t) + u * u

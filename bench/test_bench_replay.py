@@ -35,7 +35,7 @@ LABELS = {"fused-c": "hand-fused C (cffi)", "pyad-compiled": "pyad compiled",
           "jax-jit": "jax.jit, unrolled graph", "jax-scan": "jax.jit, lax.scan over cycles"}
 TIMED_SETUP = ("pyad-compiled", "casadi", "jax-scan")     # the others have none to speak of
 NEEDS = {"casadi": "casadi", "jax-jit": "jax", "jax-scan": "jax"}
-JAX_PROBE_LIMIT = 30.0      # the unrolled graph does not compile in minutes: don't wait
+JAX_PROBE_LIMIT = 20.0      # the unrolled graph does not compile in minutes: don't wait
 
 
 @functools.lru_cache(maxsize=None)

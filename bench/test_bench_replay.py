@@ -68,6 +68,13 @@ def load(key, label):
         except pytest.skip.Exception as e:
             record("skipped", GROUP, label, reason=str(e.msg))
             raise
+    elif key == "fused-c":
+        try:
+            FA.fused_module()
+        except Exception as e:      # no C compiler, or no cffi build tools
+            reason = f"fused C reference not built: {type(e).__name__}: {e}".splitlines()[0]
+            record("skipped", GROUP, label, reason=reason)
+            pytest.skip(reason)
     elif key in NEEDS:
         try:
             pytest.importorskip(NEEDS[key], reason=f"{NEEDS[key]} not installed")

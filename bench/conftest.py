@@ -24,7 +24,7 @@ import engines  # noqa: E402
 import harness  # noqa: E402
 
 _started = time.time()
-DISTS = ["pyad", "micrograd", "torch", "jax", "jaxlib", "autograd", "numpy", "cffi",
+DISTS = ["pyad", "micrograd", "torch", "jax", "jaxlib", "autograd", "casadi", "numpy", "cffi",
          "pytest-benchmark", "matplotlib"]
 
 
@@ -57,11 +57,11 @@ def pytest_configure(config):
         config.option.benchmark_json = _JsonOut(RESULTS / "latest.json")
 
 
-HEAVY = ("torch", "jax", "autograd")
+HEAVY = ("torch", "jax", "autograd", "casadi")
 
 
 def pytest_collection_modifyitems(items):
-    """Run the heavy engines last: until torch/jax/autograd are imported,
+    """Run the heavy engines last: until torch/jax/autograd/casadi are imported,
     the process (and so each full GC pass) is as small as a pyad, micrograd
     or seed-algorithm user's would be."""
     def heavy(item):

@@ -1,5 +1,5 @@
 """Where the per-op recording cost goes: the floor of Python operator
-overloading, next to pyad's a*b. Each line is `z = x * y` unrolled 100
+overloading, next to pyad's a*b and the seed's node. Each line is `z = x * y` unrolled 100
 times (no loop overhead), median of 5 samples; ratios are to the float op.
 
     python bench/record_floor.py
@@ -8,6 +8,7 @@ import statistics
 import timeit
 
 from pyad import Var
+from seed_engine import Node
 
 _new = object.__new__
 _queue = []
@@ -51,6 +52,7 @@ def main():
         "dispatch to __mul__ only": (DispatchOnly(), DispatchOnly()),
         "+ one new slots object": (NewObject(), NewObject()),
         "+ a __del__ that queues": (NewObjectFinalized(), NewObjectFinalized()),
+        "the seed's node (pure Python)": (Node(1.5), Node(2.5)),
         "pyad Var a*b (records in C)": (Var(1.5), Var(2.5)),
     }
     stmt = ";".join(["z = x * y"] * 100)

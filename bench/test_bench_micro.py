@@ -1,18 +1,23 @@
 """Micro-benchmarks for pyad's targets.
 
 - Recording one binary op: 100 copies of `c = a * b` in straight-line code
-  (no loop overhead), for pyad Vars and for plain Python floats; report.py
-  divides the two medians.
+  (no loop overhead), for pyad Vars, the other tape engines, plain Python
+  floats, and the floor of eager operator overloading (record_floor.py: a
+  `__mul__` that makes one `__slots__` object whose `__del__` queues its
+  handle, the least an engine whose nodes live in C must do); report.py
+  divides the medians.
 - Backward alone on the 100k-node wide graph, recorded once: ns per node.
 """
 import pytest
 
 import engines
+import record_floor
 import workloads as W
 from harness import measure
 
 UNROLL = 100
 RECORD_GROUP = f"5 record one binary op a*b (x{UNROLL} unrolled)"
+FLOOR = "record floor (slots object + __del__ queue)"
 BACKWARD_GROUP = "5 backward only, wide graph 100k nodes"
 TAPE = ["pyad", "seed", "micrograd", "torch"]
 
@@ -25,11 +30,15 @@ def unrolled(stmt, n=UNROLL):
     return namespace["f"]
 
 
-@pytest.mark.parametrize("key", ["float"] + TAPE)
+@pytest.mark.parametrize("key", ["float", "floor"] + TAPE)
 def test_record_binary_op(benchmark, key):
     f = unrolled("c = a * b")
     if key == "float":
         a, b, label = 1.5, 2.5, "python float"
+    elif key == "floor":
+        cls = record_floor.NewObjectFinalized
+        a, b, label = cls(), cls(), FLOOR
+        assert type(f(a, b)) is cls
     else:
         E = engines.load(key)
         a, b, label = E.leaf(1.5), E.leaf(2.5), E.name

@@ -216,6 +216,18 @@ int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
                       double *grads, size_t n_grads,
                       double *work, size_t work_len, pyad_fail_info *info);
 
+/* The lean value call, for Compiled.__call__'s fast path: the single
+ * output of a program of at most 1024 nodes at one point, or NaN when
+ * anything is off (sizes, a guard that misses, a raising error mode):
+ * then, or for a NaN value, the caller takes the general path, which says
+ * why. The numbered forms take 1 to 4 inputs as arguments. */
+double pyad_program_value(const pyad_program *p, const double *x, size_t n_x);
+double pyad_program_value1(const pyad_program *p, double a);
+double pyad_program_value2(const pyad_program *p, double a, double b);
+double pyad_program_value3(const pyad_program *p, double a, double b, double c);
+double pyad_program_value4(const pyad_program *p, double a, double b, double c,
+                           double d);
+
 /* Points [begin, end) of a batch of n_points. The n_x (= n_in) input
  * columns: input i of point j is x[i][j * stride[i]], where stride 1 means
  * a column of n_points numbers and stride 0 broadcasts x[i][0]. Point j

@@ -204,3 +204,46 @@ int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
             sweep(p, o, dp, adj, reached, grads);
     return PYAD_OK;
 }
+
+/* ---- the lean value call (Compiled.__call__'s fast path) ----------------- */
+
+#define VALUE_STACK 1024    /* nodes a program may have for the lean call */
+
+double pyad_program_value(const pyad_program *p, const double *x, size_t n_x)
+{
+    double v[VALUE_STACK];
+    if (!p || n_x != p->n_in || p->n_out != 1 || p->n_nodes > VALUE_STACK ||
+        (p->n_in && !x) || pyad_get_errmode())
+        return NAN;
+    memcpy(v, p->value, p->n_nodes * sizeof *v);
+    for (size_t i = 0; i < p->n_in; i++)
+        v[p->input_slot[i]] = x[i];
+    forward_values(p, v);
+    if (pyad_first_failed_guard(p, v) >= 0)
+        return NAN;
+    return v[p->output_slot[0]];
+}
+
+double pyad_program_value1(const pyad_program *p, double a)
+{
+    return pyad_program_value(p, &a, 1);
+}
+
+double pyad_program_value2(const pyad_program *p, double a, double b)
+{
+    double x[2] = {a, b};
+    return pyad_program_value(p, x, 2);
+}
+
+double pyad_program_value3(const pyad_program *p, double a, double b, double c)
+{
+    double x[3] = {a, b, c};
+    return pyad_program_value(p, x, 3);
+}
+
+double pyad_program_value4(const pyad_program *p, double a, double b, double c,
+                           double d)
+{
+    double x[4] = {a, b, c, d};
+    return pyad_program_value(p, x, 4);
+}

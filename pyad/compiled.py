@@ -83,11 +83,22 @@ class Compiled:
         self.n_in: int | None = None  # the signature, fixed by the first trace
         self.n_out: int | None = None
         self.tuple_out: bool | None = None
-        self._traces: list[Program] = []  # MRU first; replaced, never mutated
+        self._traces = []  # MRU first; replaced, never mutated
         self.retraces = 0  # traces made after the first (for tests)
         if fn is not None:
             self.__name__ = getattr(fn, "__name__", "compiled")
             self.__doc__ = getattr(fn, "__doc__", None)
+
+    # The traces, most recently used first. Setting them also sets the fast
+    # path of __call__ from the first one (see Program.lean).
+    @property
+    def _traces(self) -> list[Program]:
+        return self._trace_list
+
+    @_traces.setter
+    def _traces(self, traces: list[Program]) -> None:
+        self._trace_list = traces
+        self._fast = traces[0].lean() if traces else None
 
     def __repr__(self) -> str:
         name = getattr(self.fn, "__name__", None) or "<unpickled>"
@@ -311,6 +322,35 @@ class Compiled:
     # Any: a float, a tuple of floats, an array (batch), or with Vars whatever
     # fn returns.
     def __call__(self, *xs: Any, workers: int | None = None) -> Any:
+        # The fast path: one output, at most 4 float arguments, one C call
+        # (pyad_program_value*), which gives nan on anything unusual (a guard
+        # that misses, a raising errstate): the general path then says why.
+        fast = self._fast
+        if fast is not None and workers is None and len(xs) == fast[0]:
+            n, c, p = fast
+            if n == 1:
+                if type(xs[0]) is float:
+                    v = c(p, xs[0])
+                    if v == v:
+                        return v
+            elif n == 2:
+                a, b = xs
+                if type(a) is float and type(b) is float:
+                    v = c(p, a, b)
+                    if v == v:
+                        return v
+            elif n == 3:
+                a, b, d = xs
+                if type(a) is float and type(b) is float and type(d) is float:
+                    v = c(p, a, b, d)
+                    if v == v:
+                        return v
+            else:
+                a, b, d, e = xs
+                if type(a) is float and type(b) is float and type(d) is float and type(e) is float:
+                    v = c(p, a, b, d, e)
+                    if v == v:
+                        return v
         if any(isinstance(x, Var) for x in xs):
             return self._eager(xs)
         batch, (vals, _) = self._run(xs, False, workers)

@@ -10,7 +10,7 @@ buffers do not fit the program instead of reading or writing past them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -54,6 +54,15 @@ def _ptr(arr: npt.NDArray[Any], dtype: type[np.generic]) -> Any:
     if arr.size == 0:
         return ffi.NULL
     return ffi.from_buffer(_CTYPES[dtype], arr)
+
+
+# The lean value calls, by number of inputs (csrc/replay.c).
+_LEAN: dict[int, Callable[..., float]] = {
+    1: lib.pyad_program_value1,
+    2: lib.pyad_program_value2,
+    3: lib.pyad_program_value3,
+    4: lib.pyad_program_value4,
+}
 
 
 class Program:
@@ -110,6 +119,13 @@ class Program:
         self.n_ops = lib.pyad_program_n_ops(self.ptr)
         self.work_size = lib.pyad_program_work_size(self.ptr)
         self._scratch: list[tuple[Any, Any, Any, Any, Any]] = []  # for point calls
+
+    def lean(self) -> tuple[int, Callable[..., float], Any] | None:
+        """(n_in, C function, program) for Compiled.__call__'s fast path: a
+        program of one output, 1 to 4 inputs and at most 1024 nodes."""
+        if self.n_out != 1 or self.n_in not in _LEAN or self.arrays["node_op"].size > 1024:
+            return None
+        return self.n_in, _LEAN[self.n_in], self.ptr
 
     def _buffers(self) -> tuple[Any, Any, Any, Any, Any]:
         try:

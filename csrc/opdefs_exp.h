@@ -35,6 +35,61 @@ static inline double pyad_v_sqrt(double a) { return sqrt(a); }
     PUT(0, A(div, A(k, 0.5), A(add, Y, A(k, 0.0))))
 #define PYAD_NOTE_sqrt "sqrt(x < 0) = nan (invalid); sqrt'(0) = sqrt'(-0) = +inf"
 
+/* Constants, rounded to nearest (C11 has no M_LN2): */
+#define PYAD_LN2_ 0.6931471805599453094         /* log(2) */
+#define PYAD_LOG2E_ 1.4426950408889634074       /* 1/log(2) */
+#define PYAD_LOG10E_ 0.43429448190325182765     /* 1/log(10) */
+#define PYAD_2_SQRTPI_ 1.1283791670955125739    /* 2/sqrt(pi) */
+
+static inline double pyad_v_exp2(double a) { return exp2(a); }
+#define PYAD_PARTIALS_exp2(A, T, X, Y, PUT, n) PUT(0, A(mul, Y, A(k, PYAD_LN2_)))
+#define PYAD_NOTE_exp2 "2**x (C exp2, exact at integers); overflows to inf from 1024; exp2' = exp2 * log(2)"
+
+/* log2' = (1/log 2)/x and log10' = (1/log 10)/x: one division, no product
+ * that could overflow; + 0 as in log' (so +inf at -0 too). */
+static inline double pyad_v_log2(double a) { return log2(a); }
+#define PYAD_PARTIALS_log2(A, T, X, Y, PUT, n) \
+    PUT(0, A(div, A(k, PYAD_LOG2E_), A(add, X(0), A(k, 0.0))))
+#define PYAD_NOTE_log2 "C log2 (exact at powers of 2); log2(0) = -inf (divide), log2(x < 0) = nan (invalid); log2'(0) = +inf"
+
+static inline double pyad_v_log10(double a) { return log10(a); }
+#define PYAD_PARTIALS_log10(A, T, X, Y, PUT, n) \
+    PUT(0, A(div, A(k, PYAD_LOG10E_), A(add, X(0), A(k, 0.0))))
+#define PYAD_NOTE_log10 "C log10; log10(0) = -inf (divide), log10(x < 0) = nan (invalid); log10'(0) = +inf"
+
+/* cbrt' = 1/(3 y^2): y^2 never overflows nor underflows (|y| is within
+ * 1e-108 .. 6e102); +inf at 0 and at -0 (y^2 is +0). */
+static inline double pyad_v_cbrt(double a) { return cbrt(a); }
+#define PYAD_PARTIALS_cbrt(A, T, X, Y, PUT, n) \
+    PUT(0, A(div, A(k, 1.0), A(mul, A(k, 3.0), A(square, Y))))
+#define PYAD_NOTE_cbrt "real cube root, defined for x < 0 (cbrt(-8) = -2); cbrt'(0) = +inf"
+
+/* erf' = -erfc' = 2/sqrt(pi) exp(-x^2). exp(-x*x) is off by up to x^2
+ * ulps in the tails (the rounding of x*x, times x^2); here x^2 = p + e
+ * exactly (p = x*x rounded, e = fma(x, x, -p) its rounding error) and
+ * exp(-x^2) = exp(-p) (1 - e) to full precision (|e| < 1e-13). |x| is
+ * capped at 1e150, where the result is 0 either way, so that x*x stays
+ * finite (fma(x, x, -inf) would be nan). Every step is smooth, so the
+ * formula's own derivative (second order) is accurate too. */
+#define PYAD_GAUSS_(A, T, x, out)                                              \
+    do {                                                                       \
+        T ax_ = A(minimum, A(abs, x), A(k, 1e150));                            \
+        T p_ = A(mul, ax_, ax_);                                               \
+        T e_ = A(fma, ax_, ax_, A(neg, p_));                                   \
+        (out) = A(mul, A(k, PYAD_2_SQRTPI_),                                   \
+                  A(mul, A(exp, A(neg, p_)), A(sub, A(k, 1.0), e_)));          \
+    } while (0)
+
+static inline double pyad_v_erf(double a) { return erf(a); }
+#define PYAD_PARTIALS_erf(A, T, X, Y, PUT, n) \
+    do { T g_; PYAD_GAUSS_(A, T, X(0), g_); PUT(0, g_); } while (0)
+#define PYAD_NOTE_erf "C erf; erf(±inf) = ±1; erf' = 2/sqrt(pi) exp(-x^2), accurate in the tails (0 from |x| > 27.3)"
+
+static inline double pyad_v_erfc(double a) { return erfc(a); }
+#define PYAD_PARTIALS_erfc(A, T, X, Y, PUT, n) \
+    do { T g_; PYAD_GAUSS_(A, T, X(0), g_); PUT(0, A(neg, g_)); } while (0)
+#define PYAD_NOTE_erfc "1 - erf(x) without cancellation (C erfc), underflows to 0 above 27.2; erfc' = -erf'"
+
 /* 1/(1+e^-a), in a form where exp never overflows: for a > 40, e^-a <
  * 2^-57 and the value rounds to exactly 1 (returned without computing the
  * exp, whose underflow for a > 708 is not the value's). */

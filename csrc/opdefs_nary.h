@@ -5,6 +5,8 @@
  */
 #ifndef PYAD_OPDEFS_NARY_H
 #define PYAD_OPDEFS_NARY_H
+#include <fenv.h>
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -25,16 +27,34 @@
 
 /* dot(w, x[, b]) over n = 2k (+1) operands w0..wk-1, x0..xk-1 (, b): the
  * products added left to right, then b when n is odd. One node for a whole
- * neuron instead of 2k. */
-#define PYAD_VALUE_dot(X, n, out)                                  \
-    do {                                                           \
-        size_t k_ = (n) / 2;                                       \
-        double s_ = k_ ? X(0) * X(k_) : X(0);                      \
-        for (size_t i_ = 1; i_ < k_; i_++)                         \
-            s_ = s_ + X(i_) * X(k_ + i_);                          \
-        if (k_ && (n) % 2)                                         \
-            s_ = s_ + X((n) - 1);                                  \
-        (out) = s_;                                                \
+ * neuron instead of 2k.
+ *
+ * Its flags are its value's: a product can underflow while the sum is
+ * normal (1e-200 * 1e-200 + 1.0), and that underflow is not the value's.
+ * When a product may underflow (an operand below 2^-511 in magnitude and
+ * neither zero: a quiet test of the operands, before any product), the
+ * underflow flag is saved first and put back after the sum unless the
+ * value itself is tiny. Otherwise the sum is the plain loop. */
+#define PYAD_DOT_SMALL_ 0x1p-511  /* a product of two larger ones is normal */
+#define PYAD_VALUE_dot(X, n, out)                                          \
+    do {                                                                   \
+        size_t k_ = (n) / 2;                                               \
+        int saved_ = 0;                                                    \
+        fexcept_t under_;                                                  \
+        double s_ = X(0);                                                  \
+        for (size_t i_ = 0; i_ < k_; i_++) {                               \
+            double w_ = X(i_), x_ = X(k_ + i_);                            \
+            if (__builtin_expect(isless(fabs(w_), PYAD_DOT_SMALL_) ||      \
+                                 isless(fabs(x_), PYAD_DOT_SMALL_), 0) &&  \
+                w_ != 0.0 && x_ != 0.0 && !saved_)                         \
+                saved_ = !fegetexceptflag(&under_, FE_UNDERFLOW);          \
+            s_ = i_ ? s_ + w_ * x_ : w_ * x_;                              \
+        }                                                                  \
+        if (k_ && (n) % 2)                                                 \
+            s_ = s_ + X((n) - 1);                                          \
+        if (saved_ && !islessequal(fabs(s_), DBL_MIN))                     \
+            fesetexceptflag(&under_, FE_UNDERFLOW);                        \
+        (out) = s_;                                                        \
     } while (0)
 #define PYAD_PARTIALS_dot(A, T, X, Y, PUT, n)      \
     do {                                           \
@@ -46,6 +66,6 @@
         if ((n) % 2)                               \
             PUT((n) - 1, A(k, 1.0));               \
     } while (0)
-#define PYAD_NOTE_dot "sum(w_i * x_i) left to right, then the bias"
+#define PYAD_NOTE_dot "sum(w_i * x_i) left to right, then the bias; flags of the value only (a product that underflows in a normal sum raises nothing)"
 
 #endif

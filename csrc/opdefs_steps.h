@@ -31,6 +31,71 @@ static inline double pyad_v_relu(double a)
 #define PYAD_PARTIALS_relu(A, T, X, Y, PUT, n) PUT(0, A(sign, Y))
 #define PYAD_NOTE_relu "relu(-0.0) = 0.0; relu'(0) = 0; relu(nan) = nan"
 
+/* floor, ceil, trunc: C's (numpy's) values, -0.0 kept (floor(-0.5) is
+ * -1.0, ceil(-0.5) is -0.0); gradient 0 everywhere, at the jumps too. */
+static inline double pyad_v_floor(double a) { return floor(a); }
+static inline double pyad_v_ceil(double a) { return ceil(a); }
+static inline double pyad_v_trunc(double a) { return trunc(a); }
+#define PYAD_PARTIALS_floor(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
+#define PYAD_PARTIALS_ceil(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
+#define PYAD_PARTIALS_trunc(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
+#define PYAD_NOTE_floor "values as numpy (C floor; -0.0 kept, nan and inf unchanged); gradient 0, also at the jumps"
+#define PYAD_NOTE_ceil "values as numpy (C ceil; ceil(-0.5) = -0.0); gradient 0, also at the jumps"
+#define PYAD_NOTE_trunc "values as numpy (C trunc; toward zero); gradient 0, also at the jumps"
+
+/* ---- maximum, minimum, clip ----------------------------------------------
+ * numpy's values: a nan operand gives nan, and on a tie the second operand
+ * is returned (maximum(0.0, -0.0) is -0.0, as numpy's). The gradient goes
+ * to the larger (smaller) operand; on a tie it is split 0.5 / 0.5, as JAX
+ * and PyTorch do, so the two still add up to the derivative of the value
+ * along a = b. A nan value gives nan partials (the 0 * sign(y) term, which
+ * is 0 for every other value, infinities included). */
+static inline double pyad_v_maximum(double a, double b)
+{
+    return (isgreater(a, b) || a != a) ? a : b;
+}
+static inline double pyad_v_minimum(double a, double b)
+{
+    return (isless(a, b) || a != a) ? a : b;
+}
+/* 0.5 (strictly + or-equal): 1 when strictly, 0.5 on a tie, else 0 */
+#define PYAD_PICK_(A, strictly, or_equal, Y)                            \
+    A(add, A(mul, A(k, 0.5), A(add, strictly, or_equal)),               \
+      A(mul, A(k, 0.0), A(sign, Y)))
+#define PYAD_PARTIALS_maximum(A, T, X, Y, PUT, n)                      \
+    PUT(0, PYAD_PICK_(A, A(gt, X(0), X(1)), A(ge, X(0), X(1)), Y));    \
+    PUT(1, PYAD_PICK_(A, A(lt, X(0), X(1)), A(le, X(0), X(1)), Y))
+#define PYAD_PARTIALS_minimum(A, T, X, Y, PUT, n)                      \
+    PUT(0, PYAD_PICK_(A, A(lt, X(0), X(1)), A(le, X(0), X(1)), Y));    \
+    PUT(1, PYAD_PICK_(A, A(gt, X(0), X(1)), A(ge, X(0), X(1)), Y))
+#define PYAD_NOTE_maximum                                                     \
+    "numpy's values (nan if either is nan; a tie returns b); gradient to the " \
+    "larger operand, split 0.5/0.5 on a tie (JAX, PyTorch); nan for a nan value"
+#define PYAD_NOTE_minimum                                                     \
+    "numpy's values (nan if either is nan; a tie returns b); gradient to the " \
+    "smaller operand, split 0.5/0.5 on a tie (JAX, PyTorch); nan for a nan value"
+
+/* clip(x, lo, hi) = minimum(maximum(x, lo), hi): numpy's np.clip, nan
+ * propagating (lo > hi gives hi). One node, with PyTorch's clamp gradient:
+ * to x on the closed interval lo <= x <= hi (so clip(x, 0, 1) at x = 1
+ * passes the gradient), to lo below it, to hi above it. */
+static inline double pyad_v_clip(double x, double lo, double hi)
+{
+    return pyad_v_minimum(pyad_v_maximum(x, lo), hi);
+}
+#define PYAD_PARTIALS_clip(A, T, X, Y, PUT, n)                                 \
+    do {                                                                       \
+        T in_ = A(le, A(maximum, X(0), X(1)), X(2)); /* not above hi */        \
+        T nan_ = A(mul, A(k, 0.0), A(sign, Y));                                \
+        PUT(0, A(add, A(mul, A(ge, X(0), X(1)), in_), nan_));                  \
+        PUT(1, A(add, A(mul, A(lt, X(0), X(1)), in_), nan_));                  \
+        PUT(2, A(add, A(sub, A(k, 1.0), in_), nan_));                          \
+    } while (0)
+#define PYAD_NOTE_clip                                                          \
+    "minimum(maximum(x, lo), hi), numpy's np.clip (nan propagates; lo > hi "    \
+    "gives hi); gradient as PyTorch's clamp: to x for lo <= x <= hi (both "     \
+    "ends included), to lo below, to hi above; nan for a nan value"
+
 /* ---- comparisons and select (branch-free code: pyad.where) -----------------
  * A comparison gives 1.0 or 0.0 (0.0 when either operand is nan), with
  * quiet comparisons (a nan raises no invalid flag), and has zero partials:

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import var as _var
 from ._lib import ffi, lib
+from .dropped import watching
 from .errors import GuardMissError, PyadError, check
 from .optable import CODE as _OP
 from .var import Var, as_float
@@ -51,6 +52,7 @@ _GUARD_KINDS: dict[str, int] = {
     "le": lib.PYAD_GUARD_LE,
     "gt": lib.PYAD_GUARD_GT,
     "ge": lib.PYAD_GUARD_GE,
+    "ne": lib.PYAD_GUARD_NE,  # == is recorded as != with the opposite outcome
 }
 _OP_NAMES = {i: n for n, i in _OP.items()}
 
@@ -457,7 +459,7 @@ class Compiled:
                 "pyad.Function); call .attach(fn) on it to allow re-tracing"
             )
         leaves = [Var(x) for x in xs]
-        with _Tracing() as guards:
+        with _Tracing() as guards, watching(leaves, "compile"):
             out = self.fn(*leaves)
         tuple_out = isinstance(out, (tuple, list))
         outs: list[Var] = list(out) if tuple_out else [out]

@@ -23,6 +23,7 @@ MODULES = [
     "pyad.errors",
     "pyad.compiled",
     "pyad.dot",
+    "pyad.dropped",
     "pyad.__main__",
 ]
 CLASSES = ["Var", "Compiled", "Function", "errstate"]

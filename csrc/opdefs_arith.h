@@ -5,6 +5,7 @@
  */
 #ifndef PYAD_OPDEFS_ARITH_H
 #define PYAD_OPDEFS_ARITH_H
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -34,17 +35,25 @@ static inline double pyad_v_div(double a, double b) { return a / b; }
 static inline double pyad_v_pow(double a, double b) { return pow(a, b); }
 /* d/da a**k = k a**(k-1), but 0 where k == 0 (not 0 * inf at a == 0);
  * d/dk a**k = a**k log(a): 0 where a == 0, nan where a < 0 (log's nan).
- * where(|c|, f, |c| * 0) is "f, or +0 where c == ±0", and nan for a nan c. */
+ * where(|c|, f, |c| * 0) is "f, or +0 where c == ±0", and nan for a nan c.
+ * a**(k-1) is y / a wherever y is a normal number: k - 1 is rounded (k =
+ * -31.9 loses a bit), and pow(a, k - 1) turns that into an error of
+ * log(a) ulp(k), 1e-14 and worse for large k. Elsewhere (y zero, tiny or
+ * infinite: a**(k-1) may not be) it is pow(a, k - 1). The division is by
+ * a, or 1 at a == 0, so that the branch not taken stays finite and its
+ * tangent (second order) does not turn into nan. */
 #define PYAD_PARTIALS_pow(A, T, X, Y, PUT, n)                                 \
     do {                                                                      \
-        T ak_ = A(abs, X(1)), aa_ = A(abs, X(0));                             \
-        PUT(0, A(where, ak_,                                                  \
-                 A(mul, X(1), A(pow, X(0), A(sub, X(1), A(k, 1.0)))),         \
-                 A(mul, ak_, A(k, 0.0))));                                    \
+        T ak_ = A(abs, X(1)), aa_ = A(abs, X(0)), ay_ = A(abs, Y);            \
+        T normal_ = A(mul, A(ge, ay_, A(k, DBL_MIN)), A(lt, ay_, A(k, INFINITY))); \
+        T pk1_ = A(where, normal_, A(div, Y, A(where, aa_, X(0), A(k, 1.0))), \
+                   A(pow, X(0), A(sub, X(1), A(k, 1.0))));                    \
+        PUT(0, A(where, ak_, A(mul, X(1), pk1_), A(mul, ak_, A(k, 0.0))));    \
         PUT(1, A(where, aa_, A(mul, Y, A(log, X(0))), A(mul, aa_, A(k, 0.0)))); \
     } while (0)
 #define PYAD_NOTE_pow \
-    "value as C pow; d/dx x**k = 0 when k == 0; d/dk a**k = 0 where a == 0, nan where a < 0"
+    "value as C pow; d/dx x**k = k x**k / x (k x**(k-1) where x**k is 0, tiny or inf), " \
+    "0 when k == 0; d/dk a**k = 0 where a == 0, nan where a < 0"
 
 static inline double pyad_v_neg(double a) { return -a; }
 #define PYAD_PARTIALS_neg(A, T, X, Y, PUT, n) PUT(0, A(k, -1.0))

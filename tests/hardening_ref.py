@@ -161,7 +161,8 @@ def _sum(xs):
 
 def _pow_d(x, y):
     a, k = x
-    d0 = 0.0 if k == 0.0 else k * fpow(a, k - 1.0)
+    normal = 2.2250738585072014e-308 <= abs(y) < INF
+    d0 = 0.0 if k == 0.0 else k * (fdiv(y, a if a != 0.0 else 1.0) if normal else fpow(a, k - 1.0))
     if a == 0.0:
         d1 = 0.0
     elif a < 0.0:

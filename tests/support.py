@@ -157,10 +157,11 @@ def _cmp(test):
 # mpf operands, independent textbook formulas (not pyad's forms). The unary
 # ops come from MP_UNARY; tests/test_registry.py fails for an op that is
 # missing here.
-MP_OPS = {
-    name: ((lambda f: lambda x: f(x)[0])(f), (lambda f: lambda x: [f(x)[1]])(f))
-    for name, f in MP_UNARY.items()
-}
+def _from_unary(f):
+    return (lambda x: f(x)[0], lambda x: [f(x)[1]])
+
+
+MP_OPS = {name: _from_unary(f) for name, f in MP_UNARY.items()}
 MP_OPS.update(
     {
         "add": (lambda a, b: a + b, lambda a, b: [1, 1]),

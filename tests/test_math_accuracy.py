@@ -193,8 +193,12 @@ def test_third_order_by_recording_the_backward_again(name):
         with mpmath.workdps(MP_DPS + 300):
             at = [mpmath.mpf(x) for x in xs]
             f = MP_OPS[name][0]
-            want = float(mpmath.diff(lambda a: f(a, *at[1:]), at[0], 3))
-            second = float(mpmath.diff(lambda a: f(a, *at[1:]), at[0], 2))
+
+            def of_x(a, f=f, rest=at[1:]):
+                return f(a, *rest)
+
+            want = float(mpmath.diff(of_x, at[0], 3))
+            second = float(mpmath.diff(of_x, at[0], 2))
         # as for second order: held to the scale of the terms that cancel
         scale = max(abs(want), abs(second) / abs(xs[0]))
         assert abs(g3.val - want) <= 1e-10 * scale + 1e-300, (name, xs, g3.val, want)

@@ -57,7 +57,7 @@ static inline double pyad_v_pow(double a, double b) { return pow(a, b); }
 
 static inline double pyad_v_neg(double a) { return -a; }
 #define PYAD_PARTIALS_neg(A, T, X, Y, PUT, n) PUT(0, A(k, -1.0))
-#define PYAD_NOTE_neg "-x"
+#define PYAD_NOTE_neg "-x (flips the sign bit: -(0.0) = -0.0); gradient -1"
 
 static inline double pyad_v_pos(double a) { return a; }
 #define PYAD_PARTIALS_pos(A, T, X, Y, PUT, n) PUT(0, A(k, 1.0))

@@ -75,13 +75,16 @@ static inline double pyad_v_minimum(double a, double b)
     "numpy's values (nan if either is nan; a tie returns b); gradient to the " \
     "smaller operand, split 0.5/0.5 on a tie (JAX, PyTorch); nan for a nan value"
 
-/* clip(x, lo, hi) = minimum(maximum(x, lo), hi): numpy's np.clip, nan
- * propagating (lo > hi gives hi). One node, with PyTorch's clamp gradient:
- * to x on the closed interval lo <= x <= hi (so clip(x, 0, 1) at x = 1
- * passes the gradient), to lo below it, to hi above it. */
+/* clip(x, lo, hi): numpy's np.clip, min(max(x, lo), hi) with a nan in
+ * any operand giving nan and lo > hi giving hi; on a tie it keeps x (so
+ * clip(0.0, -0.0, 1.0) is 0.0, as numpy's, unlike maximum's tie). One
+ * node, with PyTorch's clamp gradient: to x on the closed interval
+ * lo <= x <= hi (so clip(x, 0, 1) at x = 1 passes the gradient), to lo
+ * below it, to hi above it. */
 static inline double pyad_v_clip(double x, double lo, double hi)
 {
-    return pyad_v_minimum(pyad_v_maximum(x, lo), hi);
+    double m = (isgreaterequal(x, lo) || x != x) ? x : lo;
+    return (islessequal(m, hi) || m != m) ? m : hi;
 }
 #define PYAD_PARTIALS_clip(A, T, X, Y, PUT, n)                                 \
     do {                                                                       \
@@ -91,10 +94,10 @@ static inline double pyad_v_clip(double x, double lo, double hi)
         PUT(1, A(add, A(mul, A(lt, X(0), X(1)), in_), nan_));                  \
         PUT(2, A(add, A(sub, A(k, 1.0), in_), nan_));                          \
     } while (0)
-#define PYAD_NOTE_clip                                                          \
-    "minimum(maximum(x, lo), hi), numpy's np.clip (nan propagates; lo > hi "    \
-    "gives hi); gradient as PyTorch's clamp: to x for lo <= x <= hi (both "     \
-    "ends included), to lo below, to hi above; nan for a nan value"
+#define PYAD_NOTE_clip                                                         \
+    "min(max(x, lo), hi), numpy's np.clip (nan propagates; lo > hi gives hi; " \
+    "a tie keeps x); gradient as PyTorch's clamp: to x for lo <= x <= hi "     \
+    "(both ends included), to lo below, to hi above; nan for a nan value"
 
 /* ---- comparisons and select (branch-free code: pyad.where) -----------------
  * A comparison gives 1.0 or 0.0 (0.0 when either operand is nan), with

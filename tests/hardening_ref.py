@@ -344,6 +344,11 @@ def _remainder_d(x, y):
     return [1.0, -c_floor(fdiv(x[0] - y, x[1]) + 0.5)]
 
 
+def _clip(x, lo, hi):
+    m = x if (x >= lo or x != x) else lo
+    return m if (m <= hi or m != m) else hi
+
+
 def _clip_d(x, y):
     v, lo, hi = x
     inside = 1.0 if _maximum(v, lo) <= hi else 0.0
@@ -406,7 +411,7 @@ ISSUE10_OPS = {
     "fmod": (2, lambda x: c_fmod(x[0], x[1]), _remainder_d),
     "mod": (2, lambda x: _mod(x[0], x[1]), _remainder_d),
     "floordiv": (2, lambda x: _floordiv(x[0], x[1]), _zeros),
-    "clip": (3, lambda x: _minimum(_maximum(x[0], x[1]), x[2]), _clip_d),
+    "clip": (3, lambda x: _clip(*x), _clip_d),
     "fma": (3, lambda x: c_fma(x[0], x[1], x[2]), lambda x, y: [x[1], x[0], 1.0]),
 }
 OPS.update(ISSUE10_OPS)

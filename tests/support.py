@@ -69,6 +69,14 @@ def _mp_cbrt(x):
     return mpmath.sign(x) * mpmath.cbrt(abs(x))  # the real root (mpmath's is complex)
 
 
+def _mp_erfc(x):
+    # mpmath's erfc fails far out (x = 1e300); there exp(-x^2) / (x sqrt(pi))
+    # is right to 1/(2 x^2), far below double precision
+    if x > 1e6:
+        return mpmath.exp(-x * x) / (x * mpmath.sqrt(mpmath.pi))
+    return mpmath.erfc(x)
+
+
 def _mp_trunc(x):
     return mpmath.sign(x) * mpmath.floor(abs(x))
 
@@ -104,7 +112,7 @@ MP_UNARY = {
     "exp2": lambda x: (mpmath.power(2, x), mpmath.power(2, x) * mpmath.log(2)),
     "cbrt": lambda x: (_mp_cbrt(x), 1 / (3 * _mp_cbrt(x) ** 2)),
     "erf": lambda x: (mpmath.erf(x), 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
-    "erfc": lambda x: (mpmath.erfc(x), -2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
+    "erfc": lambda x: (_mp_erfc(x), -2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
     "floor": lambda x: (mpmath.floor(x), mpmath.mpf(0)),
     "ceil": lambda x: (mpmath.ceil(x), mpmath.mpf(0)),
     "trunc": lambda x: (_mp_trunc(x), mpmath.mpf(0)),
@@ -208,11 +216,22 @@ MP_OPS.update(
 )
 
 
+def to_float(y):
+    """An mpf as the nearest float; overflow -> inf, and 0 for numbers too
+    small for float() to take (erfc(1e300) = 10**-(4e599))."""
+    try:
+        return float(y)
+    except OverflowError:
+        if abs(y) < 1:
+            return math.copysign(0.0, float(mpmath.sign(y)))
+        return math.copysign(math.inf, float(mpmath.sign(y)))
+
+
 def mp_value_and_derivative(name, x):
     """(f(x), f'(x)) as correctly rounded floats (overflow -> inf)."""
     with mpmath.workdps(MP_DPS):
         y, d = MP_UNARY[name](mpmath.mpf(x))
-        return float(y), float(d)
+        return to_float(y), to_float(d)
 
 
 def run_threads(targets, timeout=300):

@@ -18,6 +18,8 @@ import mpmath
 
 import pyad
 from pyad import Var
+from pyad._lib import ffi, lib
+from pyad.errors import check
 
 try:
     from support import MP_DPS, MP_OPS
@@ -26,6 +28,9 @@ except ImportError:  # run as a script from the repository root
     from support import MP_DPS, MP_OPS
 
 TINY = 2.2250738585072014e-308
+# The n-ary ops add their terms left to right, each sum rounded: not one
+# rounding of the exact result (hardening_ref checks them bit for bit).
+SEQUENTIAL = {"sum", "dot"}
 
 # Each op as a function of its operands (the n-ary ones take them as
 # arguments too).
@@ -202,12 +207,101 @@ def measure(name, n, arity=1, seed=0):
     return worst_v, worst_d, at_v, at_d
 
 
+# ---- second order: the recorded backward, differentiated again -------------
+
+
+def _wrap(h):
+    v = object.__new__(Var)
+    v._h = h
+    return v
+
+
+def grad_graph(out, wrt):
+    """d out / d wrt[i] as recorded nodes (pyad_grad_graph), None where out
+    does not depend on wrt[i]."""
+    handles = ffi.new("int64_t[]", [v._h for v in wrt])
+    res = ffi.new("int64_t[]", len(wrt))
+    check(lib.pyad_grad_graph(out._h, -1, 1.0, handles, len(wrt), 1, res))
+    return [_wrap(h) if h >= 0 else None for h in res]
+
+
+def second_partials(name, xs):
+    """H[i][j] = d2 op / (d x_i d x_j) by the recorded backward, twice."""
+    vs = [Var(x) for x in xs]
+    y = OP_FUNCTIONS[name](*vs)
+    rows = []
+    for g in grad_graph(y, vs):
+        if g is None:
+            rows.append([0.0] * len(vs))
+            continue
+        rows.append([0.0 if h is None else h.val for h in grad_graph(g, vs)])
+    return rows
+
+
+def mp_second(name, xs):
+    """mpmath's numerical derivatives of the closed-form partials, with
+    digits to spare (sigmoid'(278) = 1e-121 is 1 - 1e-121 differentiated)."""
+    partials = MP_OPS[name][1]
+    n = len(xs)
+    out = []
+    with mpmath.workdps(MP_DPS + 300):
+        at = [mpmath.mpf(x) for x in xs]
+        for i in range(n):
+            row = []
+            for j in range(n):
+                if n == 1:
+                    row.append(mpmath.diff(lambda a: partials(a)[0], at[0]))
+                else:
+                    order = tuple(1 if k == j else 0 for k in range(n))
+                    row.append(mpmath.diff(lambda *a, i=i: partials(*a)[i], at, order))
+            out.append(row)
+    return out
+
+
+def second_order_points(name, arity):
+    """Six moderate points (the op finite there), and up to four more from
+    the op's own sampler with operands in 1e-4 .. 1e4."""
+    pts = smooth_points(name, arity, 6, seed=2, moderate=True)
+    wide = smooth_points(name, arity, 200, seed=2)
+    pts += [xs for xs in wide if all(1e-4 <= abs(x) <= 1e4 for x in xs)][:4]
+    return pts
+
+
+def second_order_error(name, xs):
+    """The largest error of a second partial at xs (beyond 1e-300), relative
+    to the Hessian's scale there: an entry small through cancellation (d2
+    hypot/db2 = a^2/h^3 with a << b, the derivative of b/h) is held to the
+    size of the terms that cancel, the first partial over the operand."""
+    got = second_partials(name, xs)
+    want = mp_second(name, xs)
+    with mpmath.workdps(MP_DPS):
+        first = [float(d) for d in MP_OPS[name][1](*[mpmath.mpf(x) for x in xs])]
+    worst = 0.0
+    for i, (grow, wrow) in enumerate(zip(got, want)):
+        for j, (g, w) in enumerate(zip(grow, wrow)):
+            w = float(w)
+            scale = max(abs(w), abs(first[i]) / abs(xs[j]))
+            if abs(g - w) > 1e-300:  # below: subnormal results, fewer bits
+                worst = max(worst, abs(g - w) / scale) if scale else math.inf
+    return worst
+
+
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    print(f"{'op':10s} {'value: max ulp':>15s} {'partials: max rel':>18s}   ({n} points each)")
+    print(
+        f"{'op':10s} {'value: max ulp':>15s} {'partials: max rel':>18s} "
+        f"{'2nd partials':>13s}   ({n} points each; 2nd order: 10)"
+    )
     for op in sorted(pyad.optable.OPS, key=lambda op: op.name):
         v, d, _, _ = measure(op.name, n, op.arity)
-        print(f"{op.name:10s} {v:15.3f} {d:18.2e}")
+        shown = "left to right" if op.name in SEQUENTIAL else f"{v:.3f}"
+        second = ""
+        if op.hess != lib.PYAD_HESS_NONE and op.arity > 0:
+            e = max(
+                second_order_error(op.name, xs) for xs in second_order_points(op.name, op.arity)
+            )
+            second = f"{e:.1e}"
+        print(f"{op.name:10s} {shown:>15s} {d:18.2e} {second:>13s}")
 
 
 if __name__ == "__main__":

@@ -20,19 +20,27 @@ import math
 
 import mpmath
 import pytest
-from accuracy import OP_FUNCTIONS, call, measure, smooth_points, ulp_error
+from accuracy import (
+    OP_FUNCTIONS,
+    SEQUENTIAL,
+    call,
+    grad_graph,
+    measure,
+    mp_second,
+    second_order_error,
+    second_order_points,
+    second_partials,
+    smooth_points,
+    ulp_error,
+)
 from support import MP_DPS, MP_OPS
 
 import pyad
 from pyad import Var
-from pyad._lib import ffi, lib
-from pyad.errors import check
+from pyad._lib import lib
 from pyad.optable import OPS
 
 N_POINTS = 150
-# The n-ary ops add their terms left to right, each sum rounded: not one
-# rounding of the exact result (hardening_ref checks them bit for bit).
-SEQUENTIAL = {"sum", "dot"}
 ARITY = {op.name: op.arity for op in OPS}
 HESS = {op.name: op.hess for op in OPS}
 
@@ -100,91 +108,24 @@ def test_partials_match_central_differences(name):
 # ---- second order: the partials formulas differentiated --------------------
 
 
-def _wrap(h):
-    v = object.__new__(Var)
-    v._h = h
-    return v
-
-
-def grad_graph(out, wrt):
-    """d out / d wrt[i] as recorded nodes (pyad_grad_graph), None where out
-    does not depend on wrt[i]."""
-    handles = ffi.new("int64_t[]", [v._h for v in wrt])
-    res = ffi.new("int64_t[]", len(wrt))
-    check(lib.pyad_grad_graph(out._h, -1, 1.0, handles, len(wrt), 1, res))
-    return [_wrap(h) if h >= 0 else None for h in res]
-
-
-def second_partials(name, xs):
-    """H[i][j] = d2 op / (d x_i d x_j) by the recorded backward, twice."""
-    vs = [Var(x) for x in xs]
-    y = OP_FUNCTIONS[name](*vs)
-    rows = []
-    for g in grad_graph(y, vs):
-        if g is None:
-            rows.append([0.0] * len(vs))
-            continue
-        rows.append([0.0 if h is None else h.val for h in grad_graph(g, vs)])
-    return rows
-
-
-def _mp_second(name, xs):
-    """mpmath's numerical derivatives of the closed-form partials, with
-    digits to spare (sigmoid'(278) = 1e-121 is 1 - 1e-121 differentiated)."""
-    partials = MP_OPS[name][1]
-    n = len(xs)
-    out = []
-    with mpmath.workdps(MP_DPS + 300):
-        at = [mpmath.mpf(x) for x in xs]
-        for i in range(n):
-            row = []
-            for j in range(n):
-                if n == 1:
-                    row.append(mpmath.diff(lambda a: partials(a)[0], at[0]))
-                else:
-                    order = tuple(1 if k == j else 0 for k in range(n))
-                    row.append(mpmath.diff(lambda *a, i=i: partials(*a)[i], at, order))
-            out.append(row)
-    return out
-
-
 SECOND_ORDER = sorted(n for n, h in HESS.items() if h != lib.PYAD_HESS_NONE and ARITY[n] > 0)
-
-
-def _second_points(name):
-    """Six moderate points (the op finite there), and up to four more from
-    the op's own sampler with operands in 1e-4 .. 1e4."""
-    pts = smooth_points(name, ARITY[name], 6, seed=2, moderate=True)
-    wide = smooth_points(name, ARITY[name], 200, seed=2)
-    pts += [xs for xs in wide if all(1e-4 <= abs(x) <= 1e4 for x in xs)][:4]
-    return pts
 
 
 @pytest.mark.parametrize("name", SECOND_ORDER)
 def test_second_partials_match_mpmath(name):
-    """Within 1e-12 of the Hessian's scale: an entry that is small through
-    cancellation (d2 hypot/db2 = a^2/h^3 with a << b, computed as the
-    derivative of b/h) is held to the size of the terms that cancel, the
-    first partial over the operand."""
-    pts = _second_points(name)
+    """Within 1e-12 of the Hessian's scale (accuracy.second_order_error)."""
+    pts = second_order_points(name, ARITY[name])
     assert len(pts) >= 6, name
     for xs in pts:
-        got = second_partials(name, xs)
-        want = _mp_second(name, xs)
-        with mpmath.workdps(MP_DPS):
-            first = [float(d) for d in MP_OPS[name][1](*[mpmath.mpf(x) for x in xs])]
-        for i, (grow, wrow) in enumerate(zip(got, want)):
-            for j, (g, w) in enumerate(zip(grow, wrow)):
-                w = float(w)
-                scale = max(abs(w), abs(first[i]) / abs(xs[j]))
-                assert abs(g - w) <= 1e-12 * scale + 1e-300, (name, xs, (i, j), g, w)
+        err = second_order_error(name, xs)
+        assert err <= 1e-12, (name, xs, err, second_partials(name, xs), mp_second(name, xs))
 
 
 @pytest.mark.parametrize("name", ["tan", "erf", "atan2", "pow", "hypot", "acosh", "cbrt"])
 def test_third_order_by_recording_the_backward_again(name):
     """pyad_grad_graph applied three times: the partials' formulas are
     smooth where the op is, so every order is right (x: the first operand)."""
-    for xs in _second_points(name)[:3]:
+    for xs in second_order_points(name, ARITY[name])[:3]:
         vs = [Var(x) for x in xs]
         y = OP_FUNCTIONS[name](*vs)
         g1 = grad_graph(y, vs[:1])[0]

@@ -37,6 +37,19 @@ def test_equality_compares_values_with_every_real_number():
     assert Var(0.0) == Var(-0.0)
 
 
+def test_value_equality_makes_the_usual_special_case_work():
+    """Issue 10's example: `if x == 0:` was an identity test, so sinc of a
+    Var at 0 divided 0 by 0."""
+
+    def sinc(x):
+        return 1.0 if x == 0 else pyad.sin(x) / x
+
+    assert sinc(Var(0.0)) == 1.0
+    assert pyad.grad(sinc)(0.5) == pytest.approx((0.5 * math.cos(0.5) - math.sin(0.5)) / 0.25)
+    f = pyad.compile(sinc)
+    assert f(0.0) == 1.0 and f(2.0) == pytest.approx(math.sin(2.0) / 2.0) and f(0.0) == 1.0
+
+
 def test_equality_with_non_numbers_is_false_not_an_error():
     v = Var(1.0)
     for other in (None, "1.0", [1.0], (1.0,), {1.0: 1}, object(), 1j):

@@ -7,43 +7,14 @@ calls the C library for the transcendental functions), with IEEE results
 where Python would raise: 1/0 = inf, log(0) = -inf, exp(1000) = inf,
 sqrt(-1) = nan, ... The forms of sigmoid/softplus/tanh' are the ones the
 README and ops.c document (never-overflowing forms), so results can be
-compared bit for bit."""
+compared bit for bit. The ops of issue 10 take the C library's functions
+through ctypes (tests/libm.py), since pyad's values are the C library's."""
 
-import ctypes
-import ctypes.util
 import math
-import sys
+
+import libm as C  # the C library's functions, by ctypes (tests/libm.py)
 
 INF, NAN = math.inf, math.nan
-
-
-def _c_library():
-    """The C math library pyad calls (its results are the reference for the
-    functions it has; Python's math module lacks some before 3.11/3.13 and
-    raises where C returns inf or nan)."""
-    if sys.platform == "win32":
-        return ctypes.CDLL("ucrtbase")
-    return ctypes.CDLL(ctypes.util.find_library("m") or ctypes.util.find_library("c"))
-
-
-_libm = _c_library()
-
-
-def _c(name, nargs):
-    fn = getattr(_libm, name)
-    fn.restype = ctypes.c_double
-    fn.argtypes = [ctypes.c_double] * nargs
-    return fn
-
-
-(c_tan, c_asin, c_acos, c_atan, c_asinh, c_acosh, c_atanh) = (
-    _c(n, 1) for n in ("tan", "asin", "acos", "atan", "asinh", "acosh", "atanh")
-)
-(c_log2, c_log10, c_exp2, c_cbrt, c_erf, c_erfc, c_floor, c_ceil, c_trunc) = (
-    _c(n, 1) for n in ("log2", "log10", "exp2", "cbrt", "erf", "erfc", "floor", "ceil", "trunc")
-)
-c_atan2, c_hypot, c_copysign, c_fmod = (_c(n, 2) for n in ("atan2", "hypot", "copysign", "fmod"))
-c_fma = _c("fma", 3)
 
 
 def fdiv(a, b):
@@ -294,13 +265,13 @@ def _atanh_d(x):
 def _gauss(x):
     ax = _minimum(abs(x), 1e150)
     p = ax * ax
-    e = c_fma(ax, ax, -p)
+    e = C.fma(ax, ax, -p)
     return TWO_SQRTPI * (_exp(-p) * (1.0 - e))
 
 
 def _atan2_d(x, y):
     b, a = x  # atan2(b, a): the point (a, b)
-    r = c_hypot(b, a)
+    r = C.hypot(b, a)
     z = r * 0.0
     return [
         _where(r, fdiv(fdiv(a, r), r), z),
@@ -314,11 +285,11 @@ def _hypot_d(x, y):
 
 
 def _copysign(a, b):
-    return b if b != b else c_copysign(a, b)  # nan for a nan b
+    return b if b != b else C.copysign(a, b)  # nan for a nan b
 
 
 def _mod(a, b):
-    r = c_fmod(a, b)
+    r = C.fmod(a, b)
     if r == 0.0:
         return math.copysign(0.0, b)
     if (r < 0.0) != (b < 0.0):
@@ -329,19 +300,19 @@ def _mod(a, b):
 def _floordiv(a, b):
     if b == 0.0 or a != a or b != b:
         return fdiv(a, b)
-    r = c_fmod(a, b)
+    r = C.fmod(a, b)
     q = fdiv(a - r, b)
     if r != 0.0 and (r < 0.0) != (b < 0.0):
         q -= 1.0
     if q == 0.0:
         return -0.0 if (math.copysign(1.0, a) < 0) != (math.copysign(1.0, b) < 0) else 0.0
-    f = c_floor(q)
+    f = C.floor(q)
     return f + 1.0 if q - f > 0.5 else f
 
 
 def _remainder_d(x, y):
     # d/da = 1, d/db = -(the quotient, to the nearest integer)
-    return [1.0, -c_floor(fdiv(x[0] - y, x[1]) + 0.5)]
+    return [1.0, -C.floor(fdiv(x[0] - y, x[1]) + 0.5)]
 
 
 def _clip(x, lo, hi):
@@ -365,28 +336,28 @@ def _zeros(x, y):
 
 
 ISSUE10_OPS = {
-    "tan": (1, lambda x: c_tan(x[0]), lambda x, y: [1.0 + y * y]),
-    "asin": (1, lambda x: c_asin(x[0]), lambda x, y: [_asin_d(x[0])]),
-    "acos": (1, lambda x: c_acos(x[0]), lambda x, y: [-_asin_d(x[0])]),
-    "atan": (1, lambda x: c_atan(x[0]), lambda x, y: [_square(fdiv(1.0, c_hypot(1.0, x[0])))]),
-    "asinh": (1, lambda x: c_asinh(x[0]), lambda x, y: [fdiv(1.0, c_hypot(1.0, x[0]))]),
+    "tan": (1, lambda x: C.tan(x[0]), lambda x, y: [1.0 + y * y]),
+    "asin": (1, lambda x: C.asin(x[0]), lambda x, y: [_asin_d(x[0])]),
+    "acos": (1, lambda x: C.acos(x[0]), lambda x, y: [-_asin_d(x[0])]),
+    "atan": (1, lambda x: C.atan(x[0]), lambda x, y: [_square(fdiv(1.0, C.hypot(1.0, x[0])))]),
+    "asinh": (1, lambda x: C.asinh(x[0]), lambda x, y: [fdiv(1.0, C.hypot(1.0, x[0]))]),
     "acosh": (
         1,
-        lambda x: c_acosh(x[0]),
+        lambda x: C.acosh(x[0]),
         lambda x, y: [fdiv(1.0, _sqrt(x[0] - 1.0) * _sqrt(x[0] + 1.0))],
     ),
-    "atanh": (1, lambda x: c_atanh(x[0]), lambda x, y: [_atanh_d(x[0])]),
-    "log2": (1, lambda x: c_log2(x[0]), lambda x, y: [fdiv(LOG2E, x[0] + 0.0)]),
-    "log10": (1, lambda x: c_log10(x[0]), lambda x, y: [fdiv(LOG10E, x[0] + 0.0)]),
-    "exp2": (1, lambda x: c_exp2(x[0]), lambda x, y: [y * LN2]),
-    "cbrt": (1, lambda x: c_cbrt(x[0]), lambda x, y: [fdiv(1.0, 3.0 * (y * y))]),
-    "erf": (1, lambda x: c_erf(x[0]), lambda x, y: [_gauss(x[0])]),
-    "erfc": (1, lambda x: c_erfc(x[0]), lambda x, y: [-_gauss(x[0])]),
-    "floor": (1, lambda x: c_floor(x[0]), _zeros),
-    "ceil": (1, lambda x: c_ceil(x[0]), _zeros),
-    "trunc": (1, lambda x: c_trunc(x[0]), _zeros),
-    "atan2": (2, lambda x: c_atan2(x[0], x[1]), _atan2_d),
-    "hypot": (2, lambda x: c_hypot(x[0], x[1]), _hypot_d),
+    "atanh": (1, lambda x: C.atanh(x[0]), lambda x, y: [_atanh_d(x[0])]),
+    "log2": (1, lambda x: C.log2(x[0]), lambda x, y: [fdiv(LOG2E, x[0] + 0.0)]),
+    "log10": (1, lambda x: C.log10(x[0]), lambda x, y: [fdiv(LOG10E, x[0] + 0.0)]),
+    "exp2": (1, lambda x: C.exp2(x[0]), lambda x, y: [y * LN2]),
+    "cbrt": (1, lambda x: C.cbrt(x[0]), lambda x, y: [fdiv(1.0, 3.0 * (y * y))]),
+    "erf": (1, lambda x: C.erf(x[0]), lambda x, y: [_gauss(x[0])]),
+    "erfc": (1, lambda x: C.erfc(x[0]), lambda x, y: [-_gauss(x[0])]),
+    "floor": (1, lambda x: C.floor(x[0]), _zeros),
+    "ceil": (1, lambda x: C.ceil(x[0]), _zeros),
+    "trunc": (1, lambda x: C.trunc(x[0]), _zeros),
+    "atan2": (2, lambda x: C.atan2(x[0], x[1]), _atan2_d),
+    "hypot": (2, lambda x: C.hypot(x[0], x[1]), _hypot_d),
     "maximum": (
         2,
         lambda x: _maximum(x[0], x[1]),
@@ -408,11 +379,11 @@ ISSUE10_OPS = {
         lambda x: _copysign(x[0], x[1]),
         lambda x, y: [_sign(x[0]) * _copysign(1.0, x[1]), 0.0],
     ),
-    "fmod": (2, lambda x: c_fmod(x[0], x[1]), _remainder_d),
+    "fmod": (2, lambda x: C.fmod(x[0], x[1]), _remainder_d),
     "mod": (2, lambda x: _mod(x[0], x[1]), _remainder_d),
     "floordiv": (2, lambda x: _floordiv(x[0], x[1]), _zeros),
     "clip": (3, lambda x: _clip(*x), _clip_d),
-    "fma": (3, lambda x: c_fma(x[0], x[1], x[2]), lambda x, y: [x[1], x[0], 1.0]),
+    "fma": (3, lambda x: C.fma(x[0], x[1], x[2]), lambda x, y: [x[1], x[0], 1.0]),
 }
 OPS.update(ISSUE10_OPS)
 

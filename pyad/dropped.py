@@ -66,9 +66,8 @@ class _Watch:
 
     def __init__(self, inputs: Sequence[Var], where: Literal["grad", "compile"]) -> None:
         self.where = where
-        self.n = len(inputs)
-        self.handles = ffi.new("int64_t[]", [v._h for v in inputs])
-        self.inputs = list(inputs)  # keeps the handles alive
+        self.inputs = inputs  # alive while the transform runs
+        self.handles: object = None  # made on the first float(): most calls take none
 
     def depends(self, v: Var) -> bool:
         """Whether v depends on one of the inputs (leaves). The export of v's
@@ -82,9 +81,12 @@ class _Watch:
         if lib.pyad_export(null, 0, out, 1, *args) != 0:
             return False
         alone = n_nodes[0]
-        if lib.pyad_export(self.handles, self.n, out, 1, *args) != 0:
+        if self.handles is None:
+            self.handles = ffi.new("int64_t[]", [v._h for v in self.inputs])
+        n = len(self.inputs)
+        if lib.pyad_export(self.handles, n, out, 1, *args) != 0:
             return False
-        return bool(n_nodes[0] < alone + self.n)
+        return bool(n_nodes[0] < alone + n)
 
 
 _local = threading.local()

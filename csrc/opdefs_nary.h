@@ -35,7 +35,8 @@
  * neither zero: a quiet test of the operands, before any product), the
  * underflow flag is saved first and put back after the sum unless the
  * value itself is tiny. Otherwise the sum is the plain loop. */
-#define PYAD_DOT_SMALL_ 0x1p-511  /* a product of two larger ones is normal */
+/* 2^-511: a product of two larger numbers is normal */
+#define PYAD_DOT_SMALL_ 1.4916681462400413e-154
 #define PYAD_VALUE_dot(X, n, out)                                          \
     do {                                                                   \
         size_t k_ = (n) / 2;                                               \
@@ -44,8 +45,8 @@
         double s_ = X(0);                                                  \
         for (size_t i_ = 0; i_ < k_; i_++) {                               \
             double w_ = X(i_), x_ = X(k_ + i_);                            \
-            if (__builtin_expect(isless(fabs(w_), PYAD_DOT_SMALL_) ||      \
-                                 isless(fabs(x_), PYAD_DOT_SMALL_), 0) &&  \
+            if ((isless(fabs(w_), PYAD_DOT_SMALL_) ||                      \
+                 isless(fabs(x_), PYAD_DOT_SMALL_)) &&                     \
                 w_ != 0.0 && x_ != 0.0 && !saved_)                         \
                 saved_ = !fegetexceptflag(&under_, FE_UNDERFLOW);          \
             s_ = i_ ? s_ + w_ * x_ : w_ * x_;                              \

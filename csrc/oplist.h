@@ -54,6 +54,32 @@
     X(sign,     26, 1, NONE,  "sign")                     \
     X(cosh,     27, 1, FULL,  "cosh")                     \
     X(sinh,     28, 1, FULL,  "sinh")                     \
-    X(square,   29, 1, FULL,  "square")
+    X(square,   29, 1, FULL,  "square")                   \
+    X(tan,      30, 1, FULL,  "tan")                      \
+    X(asin,     31, 1, FULL,  "arcsin")                   \
+    X(acos,     32, 1, FULL,  "arccos")                   \
+    X(atan,     33, 1, FULL,  "arctan")                   \
+    X(asinh,    34, 1, FULL,  "arcsinh")                  \
+    X(acosh,    35, 1, FULL,  "arccosh")                  \
+    X(atanh,    36, 1, FULL,  "arctanh")                  \
+    X(log2,     37, 1, FULL,  "log2")                     \
+    X(log10,    38, 1, FULL,  "log10")                    \
+    X(exp2,     39, 1, FULL,  "exp2")                     \
+    X(cbrt,     40, 1, FULL,  "cbrt")                     \
+    X(erf,      41, 1, FULL,  "")                         \
+    X(erfc,     42, 1, FULL,  "")                         \
+    X(floor,    43, 1, NONE,  "floor")                    \
+    X(ceil,     44, 1, NONE,  "ceil")                     \
+    X(trunc,    45, 1, NONE,  "trunc")                    \
+    X(atan2,    46, 2, FULL,  "arctan2")                  \
+    X(hypot,    47, 2, FULL,  "hypot")                    \
+    X(maximum,  48, 2, NONE,  "maximum")                  \
+    X(minimum,  49, 2, NONE,  "minimum")                  \
+    X(copysign, 50, 2, NONE,  "copysign")                 \
+    X(fmod,     51, 2, NONE,  "fmod")                     \
+    X(mod,      52, 2, NONE,  "remainder")                \
+    X(floordiv, 53, 2, NONE,  "floor_divide")             \
+    X(clip,     54, 3, NONE,  "clip")                     \
+    X(fma,      55, 3, CROSS, "")
 
 #endif

@@ -13,6 +13,7 @@ from . import ufuncs as _ufuncs  # noqa: F401  (installs Var.__array_ufunc__)
 from ._lib import lib as _lib
 from .compiled import Compiled, Function, compile
 from .dot import to_dot
+from .dropped import GradientDroppedWarning
 from .errors import (
     GradcheckError,
     GuardMissError,
@@ -73,4 +74,5 @@ __all__ = [
     "Function",
     "GuardMissError",
     "ImpureFunctionError",
+    "GradientDroppedWarning",
 ]

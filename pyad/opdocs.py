@@ -1,8 +1,8 @@
 """Docstring examples of the op functions (tests/test_doctests.py runs them,
 and a test fails when an op of the registry has none).
 
-Unary ops: value and derivative at 0.5, rounded to 6 digits. Other ops: a
-docstring of their own.
+Unary ops: value and derivative at 0.5 (or at the point in AT), rounded to
+6 digits. Other ops: a docstring of their own.
 """
 
 from __future__ import annotations
@@ -26,18 +26,39 @@ AT_HALF: dict[str, str] = {
     "log1p": "0.405465, 0.666667",
     "expm1": "0.648721, 1.648721",
     "softplus": "0.974077, 0.622459",
+    "tan": "0.546302, 1.298446",
+    "asin": "0.523599, 1.154701",
+    "acos": "1.047198, -1.154701",
+    "atan": "0.463648, 0.8",
+    "asinh": "0.481212, 0.894427",
+    "acosh": "0.962424, 0.894427",
+    "atanh": "0.549306, 1.333333",
+    "log2": "-1.0, 2.88539",
+    "log10": "-0.30103, 0.868589",
+    "exp2": "1.414214, 0.980258",
+    "cbrt": "0.793701, 0.529134",
+    "erf": "0.5205, 0.878783",
+    "erfc": "0.4795, -0.878783",
+    "floor": "-2.0, 0.0",
+    "ceil": "-1.0, 0.0",
+    "trunc": "-1.0, 0.0",
 }
+# The point of the example where 0.5 says little (outside acosh's domain;
+# floor, ceil and trunc differ at -1.5).
+AT: dict[str, float] = {"acosh": 1.5, "floor": -1.5, "ceil": -1.5, "trunc": -1.5}
 
 
 def unary_doc(name: str) -> str:
+    x = AT.get(name, 0.5)
     return (
-        f"{name}(x): a Var recording {name} when x is a Var, else a float.\n\n"
+        f"{name}(x): a Var recording {name} when x is a Var, else a float; a\n"
+        f"numpy array (of Vars or numbers) gives an object array, elementwise.\n\n"
         f"Also the method Var.{name}(), so numpy object arrays of Vars work with\n"
         f"the matching numpy function.\n\n"
         f">>> import pyad\n"
-        f">>> x = pyad.Var(0.5); y = pyad.{name}(x); y.backward()\n"
+        f">>> x = pyad.Var({x}); y = pyad.{name}(x); y.backward()\n"
         f">>> round(y.val, 6), round(x.grad, 6)\n({AT_HALF[name]})\n"
-        f">>> round(pyad.{name}(0.5), 6) == round(y.val, 6)\nTrue\n"
+        f">>> round(pyad.{name}({x}), 6) == round(y.val, 6)\nTrue\n"
     )
 
 
@@ -69,6 +90,105 @@ OTHER: dict[str, str] = {
     "mul": _BINARY.format(name="mul", result="(6.0, 2.0, 3.0)"),
     "div": _BINARY.format(name="div", result="(1.5, 0.5, -0.75)"),
     "pow": _BINARY.format(name="pow", result="(9.0, 6.0, 9.887510598012987)"),
+    "atan2": """atan2(y, x): the angle of the point (x, y), in [-pi, pi] (numpy's
+arctan2); a Var if y or x is a Var, else a float.
+
+>>> import pyad
+>>> y, x = pyad.Var(3.0), pyad.Var(2.0)
+>>> t = pyad.atan2(y, x); t.backward(); t.val, y.grad, x.grad
+(0.982793723247329, 0.15384615384615385, -0.23076923076923078)
+>>> pyad.atan2(0.0, -1.0), pyad.atan2(-0.0, -1.0)  # as C and numpy
+(3.141592653589793, -3.141592653589793)
+""",
+    "hypot": _BINARY.format(
+        name="hypot", result="(3.605551275463989, 0.8320502943378437, 0.5547001962252291)"
+    )
+    + """>>> round(pyad.hypot(3e200, 4e200) / 1e200, 12)  # no overflow
+5.0
+""",
+    "maximum": """maximum(a, b): the larger, as numpy's (nan if either is nan); a Var if a
+or b is a Var, else a float. On a tie the gradient is split 0.5 / 0.5.
+
+>>> import pyad
+>>> a, b = pyad.Var(3.0), pyad.Var(2.0)
+>>> y = pyad.maximum(a, b); y.backward(); y.val, a.grad, b.grad
+(3.0, 1.0, 0.0)
+>>> a, b = pyad.Var(2.0), pyad.Var(2.0)
+>>> y = pyad.maximum(a, b); y.backward(); a.grad, b.grad
+(0.5, 0.5)
+>>> pyad.maximum(1.0, float("nan"))
+nan
+""",
+    "minimum": """minimum(a, b): the smaller, as numpy's (nan if either is nan); a Var if
+a or b is a Var, else a float. On a tie the gradient is split 0.5 / 0.5.
+
+>>> import pyad
+>>> a, b = pyad.Var(3.0), pyad.Var(2.0)
+>>> y = pyad.minimum(a, b); y.backward(); y.val, a.grad, b.grad
+(2.0, 0.0, 1.0)
+>>> pyad.minimum(2, 3)
+2.0
+""",
+    "copysign": _BINARY.format(name="copysign", result="(3.0, 1.0, 0.0)")
+    + """>>> pyad.copysign(3.0, -0.0), pyad.copysign(3.0, float("nan"))
+(-3.0, nan)
+""",
+    "fmod": """fmod(a, b): C's remainder a - trunc(a/b) * b, with the sign of a (numpy's
+fmod); a Var if a or b is a Var, else a float. Python's % is pyad.mod.
+
+>>> import pyad
+>>> a, b = pyad.Var(-7.0), pyad.Var(2.0)
+>>> y = pyad.fmod(a, b); y.backward(); y.val, a.grad, b.grad
+(-1.0, 1.0, 3.0)
+>>> pyad.fmod(7.0, -2.0)
+1.0
+""",
+    "mod": """mod(a, b): Python's a % b for floats (numpy's remainder): the result has
+the sign of b. Also the operator: Var % x, x % Var. a % 0 is nan (Python
+raises ZeroDivisionError; pyad is IEEE unless pyad.errstate says raise).
+
+>>> import pyad
+>>> a, b = pyad.Var(-7.0), pyad.Var(2.0)
+>>> y = a % b; y.backward(); y.val, a.grad, b.grad
+(1.0, 1.0, 4.0)
+>>> pyad.mod(-7.0, 2.0) == -7.0 % 2.0, pyad.mod(7.0, -2.0)
+(True, -1.0)
+""",
+    "floordiv": """floordiv(a, b): Python's a // b for floats (numpy's floor_divide), with
+gradient 0. Also the operator: Var // x, x // Var, and divmod(Var, x).
+a // 0 is +-inf (nan for 0 // 0), where Python raises ZeroDivisionError.
+
+>>> import pyad
+>>> a = pyad.Var(-7.0)
+>>> y = a // 2; y.backward(); y.val, a.grad
+(-4.0, 0.0)
+>>> [v.val for v in divmod(pyad.Var(-7.0), 2.0)]
+[-4.0, 1.0]
+""",
+    "clip": """clip(x, lo, hi): minimum(maximum(x, lo), hi), numpy's np.clip, as one
+node. The gradient goes to x on lo <= x <= hi (both ends included, as
+PyTorch's clamp), to lo below, to hi above. A Var if any operand is a
+Var, else a float; also the method Var.clip(lo, hi).
+
+>>> import pyad
+>>> x = pyad.Var(1.0)
+>>> y = pyad.clip(x, 0.0, 1.0); y.backward(); y.val, x.grad
+(1.0, 1.0)
+>>> x, hi = pyad.Var(5.0), pyad.Var(1.0)
+>>> y = x.clip(0.0, hi); y.backward(); y.val, x.grad, hi.grad
+(1.0, 0.0, 1.0)
+""",
+    "fma": """fma(a, b, c): a * b + c rounded once (C's fma); a Var if any operand
+is a Var, else a float.
+
+>>> import pyad
+>>> a, b, c = pyad.Var(3.0), pyad.Var(2.0), pyad.Var(1.0)
+>>> y = pyad.fma(a, b, c); y.backward(); y.val, a.grad, b.grad, c.grad
+(7.0, 2.0, 3.0, 1.0)
+>>> x = 1.0 + 2.0**-30
+>>> pyad.fma(x, x, -(x * x))  # the rounding error of x * x, exactly
+8.673617379884035e-19
+""",
     "where": """where(cond, a, b): a where cond > 0 else b, without a branch (no
 guard for pyad.compile); the gradient goes to the chosen operand. A Var if
 any operand is a Var, else a float.

@@ -3,14 +3,18 @@
 Built from the registry (pyad.optable) at import: each unary op is a
 function (Var in, Var out; number in, float out) and a method; each op of
 two or three operands is a function of that many operands; ops that Python
-spells as an operator also get it. numpy's hooks are in ufuncs.py. The
-only per-op Python here is the table of operator names, and the n-ary ops'
-signatures (pyad.sum(iterable), pyad.dot(ws, xs, bias)).
+spells as an operator also get it. Every function also takes numpy arrays
+(of Vars or numbers) and applies elementwise: pyad.relu(X @ W). numpy's
+hooks are in ufuncs.py. The only per-op Python here is the table of
+operator names, the n-ary ops' signatures (pyad.sum(iterable),
+pyad.dot(ws, xs, bias)), and divmod (// and % together).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
+
+import numpy as np
 
 from . import opdocs, record
 from .optable import OPS
@@ -25,6 +29,8 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "pow": ("__pow__", "__rpow__"),
     "neg": ("__neg__",),
     "abs": ("__abs__",),
+    "mod": ("__mod__", "__rmod__"),
+    "floordiv": ("__floordiv__", "__rfloordiv__"),
 }
 # n-ary ops: their Python signature is their own (record.py).
 NARY: dict[str, Callable[..., Any]] = {"sum": record.nary_sum, "dot": record.dot}
@@ -45,6 +51,20 @@ def _pow_method(forward: Callable[..., Any]) -> Callable[..., Any]:
     return __pow__
 
 
+def _arrays_too(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """fn of a fixed number of operands, also applied elementwise when one
+    is a numpy array. (Unary and binary ops do this on their slow path in
+    record.py, at no cost to a call on a Var.)"""
+
+    def f(*operands: Any) -> Any:
+        if any(isinstance(x, np.ndarray) for x in operands):
+            return record.map_arrays(fn.__name__, operands)
+        return fn(*operands)
+
+    f.__name__ = f.__qualname__ = fn.__name__
+    return f
+
+
 def _build() -> None:
     g = globals()
     for op in OPS:
@@ -55,23 +75,28 @@ def _build() -> None:
         elif op.arity in (2, 3):
             if op.arity == 2:
                 fn = record.binary_function(op.name)
-                record.ELEMENTWISE.setdefault(op.name, fn)
             else:
-                fn = record.function(op.name)
+                fn = _arrays_too(record.function(op.name))
             if op.name in OPERATORS:
                 forward, reflected = record.binary(op.name)
                 dunder, rdunder = OPERATORS[op.name]
                 setattr(Var, dunder, _pow_method(forward) if op.name == "pow" else forward)
                 setattr(Var, rdunder, reflected)
             else:
-
-                def method(self: Var, *others: Any, _fn: Callable[..., Any] = fn) -> Any:
+                # out=None: np.clip(v, lo, hi) calls v.clip(lo, hi, out=None)
+                def method(
+                    self: Var, *others: Any, out: None = None, _fn: Callable[..., Any] = fn
+                ) -> Any:
+                    if out is not None:
+                        raise TypeError(f"Var.{_fn.__name__}() does not take out=")
                     return _fn(self, *others)
 
                 method.__name__ = op.name
                 setattr(Var, op.name, method)
         else:
             fn = NARY[op.name]
+        if op.arity > 0:
+            record.ELEMENTWISE.setdefault(op.name, fn)
         doc = opdocs.doc(op.name, op.arity) or fn.__doc__ or ""
         fn.__doc__ = doc.rstrip("\n") + f"\n\nConventions: {op.note}.\n"
         method = getattr(Var, op.name, None)
@@ -86,3 +111,18 @@ def _build() -> None:
 
 
 _build()
+
+
+# divmod(a, b) is (a // b, a % b), as for floats: two ops, no op of its own.
+def _divmod(a: Var, b: Any) -> Any:
+    q, r = a.__floordiv__(b), a.__mod__(b)
+    return NotImplemented if q is NotImplemented else (q, r)
+
+
+def _rdivmod(a: Var, b: Any) -> Any:
+    q, r = a.__rfloordiv__(b), a.__rmod__(b)
+    return NotImplemented if q is NotImplemented else (q, r)
+
+
+Var.__divmod__ = _divmod
+Var.__rdivmod__ = _rdivmod

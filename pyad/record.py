@@ -28,11 +28,17 @@ def _fail(status: int, name: str, *operands: Var | float) -> None:
 
 
 def eval_numbers(op: int, name: str, *xs: object) -> float:
-    """Apply op to plain numbers in C (same code as recording): a float."""
+    """Apply op to plain numbers in C (same code as recording): a float.
+
+    A numpy array among the operands (only met off the Var fast path)
+    gives the op's function applied elementwise: an object array."""
     vals: list[float] = []
     for x in xs:
         f = as_float(x)
         if f is None:
+            if isinstance(x, np.ndarray):
+                mapped: float = map_arrays(name, xs)  # an object array: ops.pyi types it
+                return mapped
             raise _type_error(name, x)
         vals.append(f)
     out = ffi.new("double *")
@@ -43,16 +49,22 @@ def eval_numbers(op: int, name: str, *xs: object) -> float:
     return r
 
 
-# The Python callable of each binary op, for numpy's object loops: the
-# operator where the op has one, else the op's pyad function (ops.py fills
-# it in as it makes them).
-ELEMENTWISE: dict[str, Callable[[Any, Any], Any]] = {
+# The Python callable of each op, for numpy's object loops and for
+# elementwise calls on arrays: the operator where a binary op has one, else
+# the op's pyad function (ops.py fills it in as it makes them).
+ELEMENTWISE: dict[str, Callable[..., Any]] = {
     "add": operator.add,
     "sub": operator.sub,
     "mul": operator.mul,
     "div": operator.truediv,
     "pow": operator.pow,
 }
+
+
+def map_arrays(name: str, operands: Sequence[object]) -> Any:
+    """The op's Python function applied elementwise over numpy arrays (and
+    scalars, broadcast): an object array of Vars and floats."""
+    return np.frompyfunc(ELEMENTWISE[name], len(operands), 1)(*operands)
 
 
 def object_array(x: object) -> npt.NDArray[np.object_]:

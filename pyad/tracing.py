@@ -24,6 +24,7 @@ import numpy as np
 
 from . import var as _var
 from ._lib import lib
+from .dropped import watching
 from .errors import PyadError
 from .program import export
 from .var import Var, as_float, exact_real
@@ -40,6 +41,7 @@ _GUARD_KINDS: dict[str, int] = {
     "le": lib.PYAD_GUARD_LE,
     "gt": lib.PYAD_GUARD_GT,
     "ge": lib.PYAD_GUARD_GE,
+    "ne": lib.PYAD_GUARD_NE,  # == is recorded as != with the opposite outcome
 }
 
 _tracers: dict[int, list[_Tracing]] = {}  # thread id -> its stack of traces
@@ -115,6 +117,8 @@ def float_threshold(kind: str, other: object) -> tuple[int, float]:
         f = math.inf if c > 0 else -math.inf
     if f == c:
         return _GUARD_KINDS[kind], f
+    if kind == "ne":  # no double equals c: x != c always, as x != nan
+        return lib.PYAD_GUARD_NE, math.nan
     below, above = (f, math.nextafter(f, math.inf)) if f < c else (math.nextafter(f, -math.inf), f)
     if kind in ("lt", "le"):
         return lib.PYAD_GUARD_LE, below
@@ -143,7 +147,7 @@ def _own(leaves: Sequence[Var], foreign: list[Guard]) -> list[Guard]:
 def trace(fn: Callable[..., Any], xs: Sequence[float]) -> tuple[Arrays, int, bool]:
     """Run fn on leaf Vars at xs: (program arrays, outputs, tuple_out)."""
     leaves = [Var(x) for x in xs]
-    with _Tracing() as tracing:
+    with _Tracing() as tracing, watching(leaves, "compile"):
         out = fn(*leaves)
     tuple_out = isinstance(out, (tuple, list))
     outs: list[Var] = list(out) if tuple_out else [out]

@@ -5,7 +5,8 @@ answered with the op whose registry row names that ufunc (csrc/oplist.h),
 so every op with a numpy name works without a list here; calls with an
 array go to numpy's object loops, which call Var's operators and methods
 (named after the ufuncs) element by element. Comparisons keep Python's
-meaning (a bool), as numpy's object comparisons do.
+meaning (a bool), as numpy's object comparisons do; np.divmod gives the
+pair (a // b, a % b), np.conjugate the Var itself (it is real).
 """
 
 from __future__ import annotations
@@ -25,9 +26,20 @@ _UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.less_equal: operator.le,
     np.greater: operator.gt,
     np.greater_equal: operator.ge,
+    np.equal: operator.eq,
+    np.not_equal: operator.ne,
+    np.divmod: divmod,
+    np.conjugate: lambda x: x,
 }
+# numpy's private home of ufuncs that the top level shadows with a
+# function (np.clip): numpy 2 and numpy 1 spellings.
+_umath = getattr(np, "_core", None) or getattr(np, "core", None)
 for _op in OPS:
-    _uf = getattr(np, _op.ufunc, None) if _op.ufunc else None
+    if not _op.ufunc:
+        continue
+    _uf = getattr(np, _op.ufunc, None)
+    if not isinstance(_uf, np.ufunc):
+        _uf = getattr(getattr(_umath, "umath", None), _op.ufunc, None)
     if isinstance(_uf, np.ufunc):
         _UFUNCS[_uf] = getattr(ops, _op.name)
 

@@ -13,6 +13,7 @@ ops.py builds them from the C op registry with the factories of record.py.
 from __future__ import annotations
 
 import fractions
+import math
 import numbers
 import operator
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, overload
@@ -96,8 +97,12 @@ class _Method(Protocol):
 
 
 # Called as guard_hook(kind, var, other, result) when a Var's value decides
-# Python control flow (kind: lt le gt ge bool float); None when not tracing.
+# Python control flow (kind: lt le gt ge ne bool float); None when not
+# tracing.
 guard_hook: Callable[[str, Var, object, object], None] | None = None
+# Called as float_hook(var) when float(var) is taken inside pyad.grad,
+# value_and_grad or a compiled trace (pyad/dropped.py); None elsewhere.
+float_hook: Callable[[Var], None] | None = None
 
 
 def release_dead() -> None:
@@ -269,6 +274,8 @@ class Var:
         r = lib.pyad_value(self._h)
         if guard_hook is not None:
             guard_hook("float", self, None, r)
+        if float_hook is not None:  # inside grad or a trace: may warn
+            float_hook(self)
         return r
 
     def __bool__(self) -> bool:
@@ -303,10 +310,93 @@ class Var:
     def __ge__(self, other: Var | Real) -> bool:
         return self._compare("ge", other, operator.ge)
 
-    # == and hash stay identity-based (object's), so Vars are dict keys.
+    # == and != compare values, as PyTorch's tensors do; the hash stays
+    # identity-based (object's), so Vars remain dict keys. Both go through
+    # _compare (one exact comparison of a Var with any real number); the
+    # guard of == is the != guard with the opposite outcome.
+    def __eq__(self, other: object) -> bool:
+        r = self._compare("ne", other, operator.ne)
+        return r if r is NotImplemented else not r
+
+    def __ne__(self, other: object) -> bool:
+        return self._compare("ne", other, operator.ne)
+
+    __hash__ = object.__hash__
 
     def __pos__(self) -> Var:
         return self
+
+    # ---- the number protocol: the value as a plain number -----------------
+    def item(self) -> float:
+        """The value as a float (as .val; the name numpy and PyTorch use).
+
+        >>> Var(2.5).item()
+        2.5
+        """
+        return self.val
+
+    @property
+    def real(self) -> Var:
+        """The Var itself: it is real (np.std and np.var of object arrays
+        read .real).
+
+        >>> a = Var(2.0); a.real is a
+        True
+        """
+        return self
+
+    @property
+    def imag(self) -> float:
+        """0.0: a Var is real.
+
+        >>> Var(2.0).imag
+        0.0
+        """
+        return 0.0
+
+    def conjugate(self) -> Var:
+        """The Var itself (np.conjugate of object arrays calls this).
+
+        >>> a = Var(2.0); a.conjugate() is a
+        True
+        """
+        return self
+
+    def __format__(self, spec: str) -> str:
+        # f"{v:.4f}" formats the value; f"{v}" is str(v), as for objects
+        return format(self.val, spec) if spec else str(self)
+
+    def __int__(self) -> int:
+        return self._integral("trunc", math.trunc)
+
+    def __trunc__(self) -> int:
+        return self._integral("trunc", math.trunc)
+
+    def __floor__(self) -> int:
+        return self._integral("floor", math.floor)
+
+    def __ceil__(self) -> int:
+        return self._integral("ceil", math.ceil)
+
+    @overload
+    def __round__(self, ndigits: None = None) -> int: ...
+    @overload
+    def __round__(self, ndigits: int) -> float: ...
+    def __round__(self, ndigits: int | None = None) -> int | float:
+        if ndigits is None:
+            return self._integral("round", round)
+        return round(self.val, ndigits)  # .val pins the value while tracing
+
+    def _integral(self, kind: str, fn: Callable[[float], int]) -> int:
+        """fn(value), an int; while tracing, guards that hold exactly on the
+        interval of values that give the same int, so a compiled function
+        that calls int(x) re-traces only when int(x) changes."""
+        x = lib.pyad_value(self._h)
+        k = fn(x)  # ValueError / OverflowError for nan / inf, as for floats
+        if guard_hook is not None:
+            for test, bound in _interval(kind, k, x):
+                guard_hook(test, self, bound, True)
+        return k
 
     # ---- copying: a Var is a handle, so a naive copy would double-free ---
     def __copy__(self) -> Var:
@@ -341,6 +431,25 @@ def exact_real(x: Any) -> float | int | fractions.Fraction | None:  # Any: as as
     if isinstance(x, numbers.Rational):
         return fractions.Fraction(int(x.numerator), int(x.denominator))
     return float(x)  # float32, float16, other reals: as float
+
+
+def _interval(kind: str, k: int, x: float) -> list[tuple[str, float]]:
+    """Comparisons (test, bound) that hold exactly for the values whose
+    floor / ceil / trunc / round (half to even) is k, x being one of them."""
+    if not abs(x) < 2.0**52:  # already an integer: k pins the value
+        return [("ge", float(k)), ("le", float(k))]
+    if kind == "floor":
+        return [("ge", float(k)), ("lt", float(k + 1))]
+    if kind == "ceil":
+        return [("gt", float(k - 1)), ("le", float(k))]
+    if kind == "trunc":
+        lower = ("ge", float(k)) if k > 0 else ("gt", float(k - 1))
+        upper = ("lt", float(k + 1)) if k >= 0 else ("le", float(k))
+        return [lower, upper]
+    # round: ties go to the even integer, so its interval is closed
+    if k % 2 == 0:
+        return [("ge", k - 0.5), ("le", k + 0.5)]
+    return [("gt", k - 0.5), ("lt", k + 0.5)]
 
 
 def _leaf_from_state(val: float, grad: float) -> Var:

@@ -9,11 +9,13 @@ calls the C library for the transcendental functions), with IEEE results
 where Python would raise: 1/0 = inf, log(0) = -inf, exp(1000) = inf,
 sqrt(-1) = nan, ... The forms of sigmoid/softplus/tanh' are the ones the
 README and ops.c document (never-overflowing forms), so results can be
-compared bit for bit."""
+compared bit for bit. The ops of issue 10 take the C library's functions
+through ctypes (tests/libm.py), since pyad's values are the C library's."""
 
 import math
 import struct
 
+import libm as C  # the C library's functions, by ctypes (tests/libm.py)
 import numpy as np
 
 from pyad._lib import ffi, lib
@@ -139,7 +141,8 @@ def _sum(xs):
 
 def _pow_d(x, y):
     a, k = x
-    d0 = 0.0 if k == 0.0 else k * fpow(a, k - 1.0)
+    normal = 2.2250738585072014e-308 <= abs(y) < INF
+    d0 = 0.0 if k == 0.0 else k * (fdiv(y, a if a != 0.0 else 1.0) if normal else fpow(a, k - 1.0))
     if a == 0.0:
         d1 = 0.0
     elif a < 0.0:
@@ -216,6 +219,182 @@ OPS = {
     "sinh": (1, lambda x: _sinh(x[0]), lambda x, y: [_cosh(x[0])]),
     "square": (1, lambda x: x[0] * x[0], lambda x, y: [2.0 * x[0]]),
 }
+
+
+# ---- the ops of issue 10: values as opdefs_*.h computes them, partials as
+# its formulas write them (same operations, same order) -------------------
+
+LN2 = 0.6931471805599453094
+LOG2E = 1.4426950408889634074
+LOG10E = 0.43429448190325182765
+TWO_SQRTPI = 1.1283791670955125739
+
+
+def _gt(a, b):
+    return 1.0 if a > b else 0.0
+
+
+def _ge(a, b):
+    return 1.0 if a >= b else 0.0
+
+
+def _where(c, a, b):
+    return a if c > 0.0 else b
+
+
+def _sign(a):
+    return _sign_d(a) + 0.0
+
+
+def _maximum(a, b):
+    return a if (a > b or a != a) else b
+
+
+def _minimum(a, b):
+    return a if (a < b or a != a) else b
+
+
+def _pick(strictly, or_equal, y):
+    return 0.5 * (strictly + or_equal) + 0.0 * _sign(y)
+
+
+def _square(t):
+    return t * t
+
+
+def _asin_d(x):
+    return fdiv(1.0, _sqrt((1.0 - x) * (1.0 + x)))
+
+
+def _atanh_d(x):
+    q = (1.0 - x) * (1.0 + x)
+    return _where(_ge(q, 0.0), fdiv(1.0, q), NAN)
+
+
+def _gauss(x):
+    ax = _minimum(abs(x), 1e150)
+    p = ax * ax
+    e = C.fma(ax, ax, -p)
+    return TWO_SQRTPI * (_exp(-p) * (1.0 - e))
+
+
+def _atan2_d(x, y):
+    b, a = x  # atan2(b, a): the point (a, b)
+    r = C.hypot(b, a)
+    z = r * 0.0
+    return [
+        _where(r, fdiv(fdiv(a, r), r), z),
+        _where(r, fdiv(fdiv(-b, r), r), z),
+    ]
+
+
+def _hypot_d(x, y):
+    z = y * 0.0
+    return [_where(y, fdiv(x[0], y), z), _where(y, fdiv(x[1], y), z)]
+
+
+def _copysign(a, b):
+    return b if b != b else C.copysign(a, b)  # nan for a nan b
+
+
+def _mod(a, b):
+    r = C.fmod(a, b)
+    if r == 0.0:
+        return math.copysign(0.0, b)
+    if (r < 0.0) != (b < 0.0):
+        r += b
+    return r
+
+
+def _floordiv(a, b):
+    if b == 0.0 or a != a or b != b:
+        return fdiv(a, b)
+    r = C.fmod(a, b)
+    q = fdiv(a - r, b)
+    if r != 0.0 and (r < 0.0) != (b < 0.0):
+        q -= 1.0
+    if q == 0.0:
+        return -0.0 if (math.copysign(1.0, a) < 0) != (math.copysign(1.0, b) < 0) else 0.0
+    f = C.floor(q)
+    return f + 1.0 if q - f > 0.5 else f
+
+
+def _remainder_d(x, y):
+    # d/da = 1, d/db = -(the quotient, to the nearest integer)
+    return [1.0, -C.floor(fdiv(x[0] - y, x[1]) + 0.5)]
+
+
+def _clip(x, lo, hi):
+    m = x if (x >= lo or x != x) else lo
+    return m if (m <= hi or m != m) else hi
+
+
+def _clip_d(x, y):
+    v, lo, hi = x
+    inside = 1.0 if _maximum(v, lo) <= hi else 0.0
+    nan = 0.0 * _sign(y)
+    return [
+        _ge(v, lo) * inside + nan,
+        (1.0 if v < lo else 0.0) * inside + nan,
+        (1.0 - inside) + nan,
+    ]
+
+
+def _zeros(x, y):
+    return [0.0] * len(x)
+
+
+ISSUE10_OPS = {
+    "tan": (1, lambda x: C.tan(x[0]), lambda x, y: [1.0 + y * y]),
+    "asin": (1, lambda x: C.asin(x[0]), lambda x, y: [_asin_d(x[0])]),
+    "acos": (1, lambda x: C.acos(x[0]), lambda x, y: [-_asin_d(x[0])]),
+    "atan": (1, lambda x: C.atan(x[0]), lambda x, y: [_square(fdiv(1.0, C.hypot(1.0, x[0])))]),
+    "asinh": (1, lambda x: C.asinh(x[0]), lambda x, y: [fdiv(1.0, C.hypot(1.0, x[0]))]),
+    "acosh": (
+        1,
+        lambda x: C.acosh(x[0]),
+        lambda x, y: [fdiv(1.0, _sqrt(x[0] - 1.0) * _sqrt(x[0] + 1.0))],
+    ),
+    "atanh": (1, lambda x: C.atanh(x[0]), lambda x, y: [_atanh_d(x[0])]),
+    "log2": (1, lambda x: C.log2(x[0]), lambda x, y: [fdiv(LOG2E, x[0] + 0.0)]),
+    "log10": (1, lambda x: C.log10(x[0]), lambda x, y: [fdiv(LOG10E, x[0] + 0.0)]),
+    "exp2": (1, lambda x: C.exp2(x[0]), lambda x, y: [y * LN2]),
+    "cbrt": (1, lambda x: C.cbrt(x[0]), lambda x, y: [fdiv(1.0, 3.0 * (y * y))]),
+    "erf": (1, lambda x: C.erf(x[0]), lambda x, y: [_gauss(x[0])]),
+    "erfc": (1, lambda x: C.erfc(x[0]), lambda x, y: [-_gauss(x[0])]),
+    "floor": (1, lambda x: C.floor(x[0]), _zeros),
+    "ceil": (1, lambda x: C.ceil(x[0]), _zeros),
+    "trunc": (1, lambda x: C.trunc(x[0]), _zeros),
+    "atan2": (2, lambda x: C.atan2(x[0], x[1]), _atan2_d),
+    "hypot": (2, lambda x: C.hypot(x[0], x[1]), _hypot_d),
+    "maximum": (
+        2,
+        lambda x: _maximum(x[0], x[1]),
+        lambda x, y: [
+            _pick(_gt(x[0], x[1]), _ge(x[0], x[1]), y),
+            _pick(_gt(x[1], x[0]), _ge(x[1], x[0]), y),
+        ],
+    ),
+    "minimum": (
+        2,
+        lambda x: _minimum(x[0], x[1]),
+        lambda x, y: [
+            _pick(_gt(x[1], x[0]), _ge(x[1], x[0]), y),
+            _pick(_gt(x[0], x[1]), _ge(x[0], x[1]), y),
+        ],
+    ),
+    "copysign": (
+        2,
+        lambda x: _copysign(x[0], x[1]),
+        lambda x, y: [_sign(x[0]) * _copysign(1.0, x[1]), 0.0],
+    ),
+    "fmod": (2, lambda x: C.fmod(x[0], x[1]), _remainder_d),
+    "mod": (2, lambda x: _mod(x[0], x[1]), _remainder_d),
+    "floordiv": (2, lambda x: _floordiv(x[0], x[1]), _zeros),
+    "clip": (3, lambda x: _clip(*x), _clip_d),
+    "fma": (3, lambda x: C.fma(x[0], x[1], x[2]), lambda x, y: [x[1], x[0], 1.0]),
+}
+OPS.update(ISSUE10_OPS)
 
 
 def evaluate(n_in, steps, xs):

@@ -71,6 +71,22 @@ def _mp_softplus(x):
     return mpmath.log1p(mpmath.exp(x)), _mp_sigmoid(x)[0]
 
 
+def _mp_cbrt(x):
+    return mpmath.sign(x) * mpmath.cbrt(abs(x))  # the real root (mpmath's is complex)
+
+
+def _mp_erfc(x):
+    # mpmath's erfc fails far out (x = 1e300); there exp(-x^2) / (x sqrt(pi))
+    # is right to 1/(2 x^2), far below double precision
+    if x > 1e6:
+        return mpmath.exp(-x * x) / (x * mpmath.sqrt(mpmath.pi))
+    return mpmath.erfc(x)
+
+
+def _mp_trunc(x):
+    return mpmath.sign(x) * mpmath.floor(abs(x))
+
+
 MP_UNARY = {
     "exp": lambda x: (mpmath.exp(x), mpmath.exp(x)),
     "log": lambda x: (mpmath.log(x), 1 / x),
@@ -85,6 +101,27 @@ MP_UNARY = {
     "softplus": _mp_softplus,
     "abs": lambda x: (abs(x), mpmath.mpf(mpmath.sign(x))),
     "neg": lambda x: (-x, mpmath.mpf(-1)),
+    "pos": lambda x: (x, mpmath.mpf(1)),
+    "sign": lambda x: (mpmath.mpf(mpmath.sign(x)), mpmath.mpf(0)),
+    "square": lambda x: (x * x, 2 * x),
+    "cosh": lambda x: (mpmath.cosh(x), mpmath.sinh(x)),
+    "sinh": lambda x: (mpmath.sinh(x), mpmath.cosh(x)),
+    "tan": lambda x: (mpmath.tan(x), mpmath.sec(x) ** 2),
+    "asin": lambda x: (mpmath.asin(x), 1 / mpmath.sqrt(1 - x * x)),
+    "acos": lambda x: (mpmath.acos(x), -1 / mpmath.sqrt(1 - x * x)),
+    "atan": lambda x: (mpmath.atan(x), 1 / (1 + x * x)),
+    "asinh": lambda x: (mpmath.asinh(x), 1 / mpmath.sqrt(1 + x * x)),
+    "acosh": lambda x: (mpmath.acosh(x), 1 / mpmath.sqrt(x * x - 1)),
+    "atanh": lambda x: (mpmath.atanh(x), 1 / (1 - x * x)),
+    "log2": lambda x: (mpmath.log(x, 2), 1 / (x * mpmath.log(2))),
+    "log10": lambda x: (mpmath.log10(x), 1 / (x * mpmath.log(10))),
+    "exp2": lambda x: (mpmath.power(2, x), mpmath.power(2, x) * mpmath.log(2)),
+    "cbrt": lambda x: (_mp_cbrt(x), 1 / (3 * _mp_cbrt(x) ** 2)),
+    "erf": lambda x: (mpmath.erf(x), 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
+    "erfc": lambda x: (_mp_erfc(x), -2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
+    "floor": lambda x: (mpmath.floor(x), mpmath.mpf(0)),
+    "ceil": lambda x: (mpmath.ceil(x), mpmath.mpf(0)),
+    "trunc": lambda x: (_mp_trunc(x), mpmath.mpf(0)),
 }
 
 # Which real inputs lie inside each op's domain (for the oracle).
@@ -92,14 +129,115 @@ DOMAIN = {
     "log": lambda x: x > 0,
     "sqrt": lambda x: x > 0,
     "log1p": lambda x: x > -1,
+    "asin": lambda x: -1 < x < 1,
+    "acos": lambda x: -1 < x < 1,
+    "acosh": lambda x: x > 1,
+    "atanh": lambda x: -1 < x < 1,
+    "log2": lambda x: x > 0,
+    "log10": lambda x: x > 0,
 }
+
+
+def _where_d(c, a, b):
+    return [0, 1 if c > 0 else 0, 0 if c > 0 else 1]
+
+
+def _tie(a, b):
+    """d max(a, b) / d a: 1, 0.5 on a tie (the documented split), 0."""
+    return mpmath.mpf(1 if a > b else 0.5 if a == b else 0)
+
+
+def _clip_d(x, lo, hi):
+    m = max(x, lo)
+    inside = 1 if m <= hi else 0
+    return [(1 if x >= lo else 0) * inside, (1 if x < lo else 0) * inside, 1 - inside]
+
+
+def _dot(*xs):
+    k = len(xs) // 2
+    return mpmath.fsum(xs[i] * xs[k + i] for i in range(k)) + (xs[-1] if len(xs) % 2 else 0)
+
+
+def _dot_d(*xs):
+    k = len(xs) // 2
+    return list(xs[k : 2 * k]) + list(xs[:k]) + ([1] if len(xs) % 2 else [])
+
+
+def _cmp(test):
+    return (lambda a, b: mpmath.mpf(1 if test(a, b) else 0), lambda a, b: [0, 0])
+
+
+# Every op of the registry: (value(*xs), partials(*xs) -> list), both on
+# mpf operands, independent textbook formulas (not pyad's forms). The unary
+# ops come from MP_UNARY; tests/test_registry.py fails for an op that is
+# missing here.
+def _from_unary(f):
+    return (lambda x: f(x)[0], lambda x: [f(x)[1]])
+
+
+MP_OPS = {name: _from_unary(f) for name, f in MP_UNARY.items()}
+MP_OPS.update(
+    {
+        "add": (lambda a, b: a + b, lambda a, b: [1, 1]),
+        "sub": (lambda a, b: a - b, lambda a, b: [1, -1]),
+        "mul": (lambda a, b: a * b, lambda a, b: [b, a]),
+        "div": (lambda a, b: a / b, lambda a, b: [1 / b, -a / b**2]),
+        "pow": (
+            lambda a, b: mpmath.power(a, b),
+            lambda a, b: [b * mpmath.power(a, b - 1), mpmath.power(a, b) * mpmath.log(a)],
+        ),
+        "lt": _cmp(lambda a, b: a < b),
+        "le": _cmp(lambda a, b: a <= b),
+        "gt": _cmp(lambda a, b: a > b),
+        "ge": _cmp(lambda a, b: a >= b),
+        "where": (lambda c, a, b: a if c > 0 else b, _where_d),
+        "sum": (lambda *xs: mpmath.fsum(xs), lambda *xs: [1] * len(xs)),
+        "dot": (_dot, _dot_d),
+        "atan2": (
+            lambda y, x: mpmath.atan2(y, x),
+            lambda y, x: [x / (x * x + y * y), -y / (x * x + y * y)],
+        ),
+        "hypot": (
+            lambda a, b: mpmath.hypot(a, b),
+            lambda a, b: [a / mpmath.hypot(a, b), b / mpmath.hypot(a, b)],
+        ),
+        "maximum": (lambda a, b: max(a, b), lambda a, b: [_tie(a, b), _tie(b, a)]),
+        "minimum": (lambda a, b: min(a, b), lambda a, b: [_tie(b, a), _tie(a, b)]),
+        "copysign": (
+            lambda a, b: abs(a) * mpmath.sign(b),
+            lambda a, b: [mpmath.sign(a) * mpmath.sign(b), 0],
+        ),
+        "fmod": (
+            lambda a, b: a - _mp_trunc(a / b) * b,
+            lambda a, b: [1, -_mp_trunc(a / b)],
+        ),
+        "mod": (
+            lambda a, b: a - mpmath.floor(a / b) * b,
+            lambda a, b: [1, -mpmath.floor(a / b)],
+        ),
+        "floordiv": (lambda a, b: mpmath.floor(a / b), lambda a, b: [0, 0]),
+        "clip": (lambda x, lo, hi: min(max(x, lo), hi), _clip_d),
+        "fma": (lambda a, b, c: a * b + c, lambda a, b, c: [b, a, 1]),
+    }
+)
+
+
+def to_float(y):
+    """An mpf as the nearest float; overflow -> inf, and 0 for numbers too
+    small for float() to take (erfc(1e300) = 10**-(4e599))."""
+    try:
+        return float(y)
+    except OverflowError:
+        if abs(y) < 1:
+            return math.copysign(0.0, float(mpmath.sign(y)))
+        return math.copysign(math.inf, float(mpmath.sign(y)))
 
 
 def mp_value_and_derivative(name, x):
     """(f(x), f'(x)) as correctly rounded floats (overflow -> inf)."""
     with mpmath.workdps(MP_DPS):
         y, d = MP_UNARY[name](mpmath.mpf(x))
-        return float(y), float(d)
+        return to_float(y), to_float(d)
 
 
 def run_threads(targets, timeout=300):

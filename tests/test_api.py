@@ -175,16 +175,19 @@ def test_comparison_with_nan_is_false():
     assert not (n < 1.0) and not (n >= 1.0) and not (n > n)
 
 
-def test_equality_and_hash_are_identity():
+def test_equality_compares_values_and_hash_is_identity():
+    """As PyTorch: == and != compare values (a bool); the hash stays
+    identity-based, so equal Vars are still distinct dict keys."""
     a, b = Var(1.0), Var(1.0)
-    assert a == a and a != b and not (a == b)
+    assert a == a and a == b and not (a != b)
+    assert a != Var(2.0) and not (a == Var(2.0))
     assert hash(a) == hash(a)
     d = {a: "a", b: "b"}
     assert d[a] == "a" and d[b] == "b"
     s = {a, b, a}
     assert len(s) == 2
     y = a + 0.0
-    assert y != a and y not in {a, b}
+    assert y == a and y not in {a, b}
 
 
 # ---- numpy ----------------------------------------------------------------

@@ -28,6 +28,7 @@ MODULES = [
     "pyad.pickling",
     "pyad.forking",
     "pyad.dot",
+    "pyad.dropped",
     "pyad.__main__",
 ]
 CLASSES = ["Var", "Compiled", "Function", "errstate"]

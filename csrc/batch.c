@@ -13,8 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The branch-free forms of the elementary functions (kernels.h), so that
+ * the loops over points vectorise; same bits as everywhere else. */
+#define PYAD_LANES 1
 #include "platform.h"
 #include "program.h"
+
+/* The loops over points, compiled twice where gcc can pick at load time
+ * (an ifunc): for AVX2 (4 doubles per vector) and for the baseline (SSE2).
+ * No FMA is used (contraction is off), so both give the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define PYAD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PYAD_CLONES
+#endif
 
 #define BLOCK_MAX 256
 #define BLOCK_MIN 8
@@ -41,64 +53,112 @@ typedef struct {
     double *point;          /* n_nodes: one point, for locating fp errors */
 } batch_t;
 
-/* Operand j of instruction c at point pt of the block. */
+/* ---- one op over the rows of a block ------------------------------------------
+ * For an op of 1 to 3 operands, one function of its own, over rows passed
+ * as restrict pointers (an op's output row is never one of its operand
+ * rows): x0..x2 the operands, y the value, d0..d2 the partials of its
+ * edges. Kept apart, each loop is small enough for the vectoriser. */
+#define ROW_X_(j) x##j[pt]
+#define ROW_PUT_(i, v) do { double rowput_v_ = (v); d##i[pt] = rowput_v_; rownan_acc_ |= nan_bit_(rowput_v_); } while (0)
+
+/* 1 for a nan, 0 otherwise, with integer operations only (so that the
+ * loops keep vectorising): a nan's magnitude bits exceed infinity's. */
+static inline uint64_t nan_bit_(double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return ~((u & 0x7fffffffffffffffull) - 0x7ff0000000000001ull) >> 63;
+}
+#define PYAD_NOPS 1
+/* the value of op `name` of the given arity at point pt, into out */
+#define ROW_VALUE_1(name, out) out = pyad_v_##name(x0[pt])
+#define ROW_VALUE_2(name, out) out = pyad_v_##name(x0[pt], x1[pt])
+#define ROW_VALUE_3(name, out) out = pyad_v_##name(x0[pt], x1[pt], x2[pt])
+#define ROW_DEF_(name, code, arity, hess, uf) ROW_DEF_A_(name, arity)
+#define ROW_DEF_A_(name, arity) ROW_DEF_##arity(name)
+#define ROW_DEF_1(name) ROW_KERNEL_ARITY_(name, 1)
+#define ROW_DEF_2(name) ROW_KERNEL_ARITY_(name, 2)
+#define ROW_DEF_3(name) ROW_KERNEL_ARITY_(name, 3)
+#define ROW_DEF_N(name)
+#define ROW_KERNEL_ARITY_(name, arity)                                             \
+    PYAD_CLONES static int fwd_##name(                                             \
+        const double *restrict x0, const double *restrict x1,                      \
+        const double *restrict x2, double *restrict y, double *restrict d0,        \
+        double *restrict d1, double *restrict d2, size_t m, int which)             \
+    {                                                                              \
+        uint64_t rownan_acc_ = 0;                                                         \
+        (void)x1; (void)x2; (void)d0; (void)d1; (void)d2;                          \
+        if (which == 0) {                                                          \
+            for (size_t pt = 0; pt < m; pt++) {                                    \
+                double v_;                                                         \
+                ROW_VALUE_##arity(name, v_);                                       \
+                y[pt] = v_;                                                        \
+                rownan_acc_ |= nan_bit_(v_);                                              \
+            }                                                                      \
+        } else if (which == 1) {                                                   \
+            for (size_t pt = 0; pt < m; pt++) {                                    \
+                double v_;                                                         \
+                ROW_VALUE_##arity(name, v_);                                       \
+                y[pt] = v_;                                                        \
+                rownan_acc_ |= nan_bit_(v_);                                              \
+                PYAD_PARTIALS_##name(PYAD_NUM, double, ROW_X_, v_, ROW_PUT_, 1);   \
+            }                                                                      \
+        } else {                                                                   \
+            for (size_t pt = 0; pt < m; pt++) {                                    \
+                double v_ = y[pt];                                                 \
+                (void)v_;                                                          \
+                PYAD_PARTIALS_##name(PYAD_NUM, double, ROW_X_, v_, ROW_PUT_, 1);   \
+            }                                                                      \
+        }                                                                          \
+        return rownan_acc_ != 0;                                                   \
+    }
+PYAD_OP_LIST(ROW_DEF_)
+#undef PYAD_NOPS
+
+typedef int (*row_fn)(const double *restrict, const double *restrict,
+                       const double *restrict, double *restrict, double *restrict,
+                       double *restrict, double *restrict, size_t, int);
+#define ROW_ENTRY_(name, code, arity, hess, uf) ROW_ENTRY_A_(name, arity)
+#define ROW_ENTRY_A_(name, arity) ROW_ENTRY_##arity(name)
+#define ROW_ENTRY_1(name) [PYAD_OP_##name] = fwd_##name,
+#define ROW_ENTRY_2(name) [PYAD_OP_##name] = fwd_##name,
+#define ROW_ENTRY_3(name) [PYAD_OP_##name] = fwd_##name,
+#define ROW_ENTRY_N(name)
+/* by op code: the row function of each op of 1 to 3 operands (NULL for
+ * the n-ary ops, done below with an operand accessor) */
+static const row_fn row_fns[PYAD_OP_END_] = {PYAD_OP_LIST(ROW_ENTRY_)};
+
+/* n-ary ops: operand j of instruction c at point pt of the block. */
 #define PYAD_X(j) val[(size_t)a[j] * B + pt]
 #define PYAD_NOPS c->n
 #define PYAD_OUT val[(size_t)c->k * B + pt]
 #define PYAD_Y val[(size_t)c->k * B + pt]
 #define PYAD_PUT(i, d) dp[(size_t)(c->first + (i)) * B + pt] = (d)
-
-#define VALUE_CASE(name, code, arity, hess, uf)         \
-    case PYAD_OP_##name:                                \
-        for (size_t pt = 0; pt < m; pt++)               \
-            PYAD_VALUE_##arity(name);                   \
-        break;
-#define VALUE_PARTIALS_CASE(name, code, arity, hess, uf)                         \
+#define NARY_GEN_1(name)
+#define NARY_GEN_2(name)
+#define NARY_GEN_3(name)
+#define NARY_GEN_N(name)                                                         \
     case PYAD_OP_##name:                                                         \
         for (size_t pt = 0; pt < m; pt++) {                                      \
-            PYAD_VALUE_##arity(name);                                            \
-            PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
+            if (which != 2)                                                      \
+                PYAD_VALUE_N(name);                                              \
+            if (which)                                                           \
+                PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
         }                                                                        \
         break;
-#define PARTIALS_CASE(name, code, arity, hess, uf)                               \
-    case PYAD_OP_##name:                                                         \
-        for (size_t pt = 0; pt < m; pt++) {                                      \
-            PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
-        }                                                                        \
-        break;
+#define NARY_CASE_(name, code, arity, hess, uf) NARY_GEN_##arity(name)
 
-/* Forward pass over the m points of the current block: values, and with
- * `partials` each edge's partial (which = 0: values, 1: both, 2: partials
- * of values already computed). */
-static void forward_block(const batch_t *bt, size_t m, int which)
+/* An n-ary op (sum, dot) over the m points of the block. */
+static void nary_block(const batch_t *bt, const instr_t *c, size_t m, int which)
 {
-    const pyad_program *p = bt->p;
     const size_t B = bt->B;
+    const uint32_t *a = bt->p->args + c->first;
     double *val = bt->val, *dp = bt->dp;
-    for (size_t i = 0; i < p->n_ops; i++) {
-        const instr_t *c = &p->code[i];
-        const uint32_t *a = p->args + c->first;
-        if (which == 0) {
-            switch (c->op) {
-                PYAD_OP_LIST(VALUE_CASE)
-            default:
-                break;
-            }
-        } else if (which == 1) {
-            switch (c->op) {
-                PYAD_OP_LIST(VALUE_PARTIALS_CASE)
-            default:
-                break;
-            }
-        } else {
-            switch (c->op) {
-                PYAD_OP_LIST(PARTIALS_CASE)
-            default:
-                break;
-            }
-        }
+    switch (c->op) {
+        PYAD_OP_LIST(NARY_CASE_)
+    default:
+        break;
     }
-    (void)dp;
 }
 #undef PYAD_X
 #undef PYAD_NOPS
@@ -106,8 +166,67 @@ static void forward_block(const batch_t *bt, size_t m, int which)
 #undef PYAD_Y
 #undef PYAD_PUT
 
+/* The lanes forms give nan where they cannot answer (sin, cos of a huge
+ * argument, see kernels.h): when a row function saw a nan, recompute
+ * instruction c at every point whose value or partial is nan but whose
+ * operands are not, with the point forms (ops.c), which give the bits every
+ * other evaluator gives. */
+static void fix_nans(const batch_t *bt, const instr_t *c, size_t m, int which)
+{
+    const size_t B = bt->B;
+    const uint32_t *a = bt->p->args + c->first;
+    double *y = bt->val + (size_t)c->k * B, x[8], d[8];
+    if (c->n > 8)     /* the lanes forms are all unary */
+        return;
+    for (size_t pt = 0; pt < m; pt++) {
+        int nan_in = 0, nan_out = y[pt] != y[pt];
+        for (uint32_t e = 0; e < c->n; e++) {
+            x[e] = bt->val[(size_t)a[e] * B + pt];
+            nan_in |= x[e] != x[e];
+            if (which)
+                nan_out |= bt->dp[(size_t)(c->first + e) * B + pt] !=
+                           bt->dp[(size_t)(c->first + e) * B + pt];
+        }
+        if (nan_in || !nan_out)
+            continue;
+        if (which != 2)
+            y[pt] = pyad_op_value(c->op, x, c->n);
+        if (which) {
+            pyad_op_partials(c->op, x, c->n, y[pt], d);
+            for (uint32_t e = 0; e < c->n; e++)
+                bt->dp[(size_t)(c->first + e) * B + pt] = d[e];
+        }
+    }
+}
+
+/* Forward pass over the m points of the current block: values (which =
+ * 0), values and each edge's partial (1), or the partials of values
+ * already computed (2). */
+static void forward_block(const batch_t *bt, size_t m, int which)
+{
+    const pyad_program *p = bt->p;
+    const size_t B = bt->B;
+    for (size_t i = 0; i < p->n_ops; i++) {
+        const instr_t *c = &p->code[i];
+        const uint32_t *a = p->args + c->first;
+        row_fn f = row_fns[c->op];
+        if (f) {
+            const double *x[3] = {NULL, NULL, NULL};
+            double *d[3] = {NULL, NULL, NULL};
+            for (uint32_t e = 0; e < c->n; e++) {
+                x[e] = bt->val + (size_t)a[e] * B;
+                d[e] = bt->dp + (size_t)(c->first + e) * B;
+            }
+            if (f(x[0], x[1], x[2], bt->val + (size_t)c->k * B, d[0], d[1], d[2], m, which))
+                fix_nans(bt, c, m, which);
+        } else {
+            nary_block(bt, c, m, which);   /* arithmetic only: no lanes forms */
+        }
+    }
+}
+
 /* Reverse sweep for output o over the m points of the current block. */
-static void backward_block(const batch_t *bt, size_t o, size_t m)
+PYAD_CLONES static void backward_block(const batch_t *bt, size_t o, size_t m)
 {
     const pyad_program *p = bt->p;
     const size_t B = bt->B;

@@ -31,6 +31,14 @@
 #include <math.h>
 #include <stddef.h>
 
+/* Every evaluator inlines the definitions (so that its loops vectorise:
+ * a call per point would keep them scalar). */
+#if defined(__GNUC__)
+#define PYAD_OP_INLINE static inline __attribute__((always_inline))
+#else
+#define PYAD_OP_INLINE static inline
+#endif
+
 #include "opdefs_arith.h"
 #include "opdefs_steps.h"
 #include "opdefs_exp.h"

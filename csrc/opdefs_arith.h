@@ -11,28 +11,28 @@
 
 /* ---- arithmetic ---------------------------------------------------------- */
 
-static inline double pyad_v_add(double a, double b) { return a + b; }
+PYAD_OP_INLINE double pyad_v_add(double a, double b) { return a + b; }
 #define PYAD_PARTIALS_add(A, T, X, Y, PUT, n) \
     PUT(0, A(k, 1.0)); PUT(1, A(k, 1.0))
 #define PYAD_NOTE_add "IEEE addition"
 
-static inline double pyad_v_sub(double a, double b) { return a - b; }
+PYAD_OP_INLINE double pyad_v_sub(double a, double b) { return a - b; }
 #define PYAD_PARTIALS_sub(A, T, X, Y, PUT, n) \
     PUT(0, A(k, 1.0)); PUT(1, A(k, -1.0))
 #define PYAD_NOTE_sub "IEEE subtraction"
 
-static inline double pyad_v_mul(double a, double b) { return a * b; }
+PYAD_OP_INLINE double pyad_v_mul(double a, double b) { return a * b; }
 #define PYAD_PARTIALS_mul(A, T, X, Y, PUT, n) \
     PUT(0, X(1)); PUT(1, X(0))
 #define PYAD_NOTE_mul "IEEE multiplication"
 
-static inline double pyad_v_div(double a, double b) { return a / b; }
+PYAD_OP_INLINE double pyad_v_div(double a, double b) { return a / b; }
 /* d/db a/b = -a/b^2, written -(a/b)/b from the value */
 #define PYAD_PARTIALS_div(A, T, X, Y, PUT, n) \
     PUT(0, A(div, A(k, 1.0), X(1))); PUT(1, A(div, A(neg, Y), X(1)))
 #define PYAD_NOTE_div "IEEE division: 1/0 = inf, 0/0 = nan"
 
-static inline double pyad_v_pow(double a, double b) { return pow(a, b); }
+PYAD_OP_INLINE double pyad_v_pow(double a, double b) { return pow(a, b); }
 /* d/da a**k = k a**(k-1), but 0 where k == 0 (not 0 * inf at a == 0);
  * d/dk a**k = a**k log(a): 0 where a == 0, nan where a < 0 (log's nan).
  * where(|c|, f, |c| * 0) is "f, or +0 where c == ±0", and nan for a nan c.
@@ -55,21 +55,21 @@ static inline double pyad_v_pow(double a, double b) { return pow(a, b); }
     "value as C pow; d/dx x**k = k x**k / x (k x**(k-1) where x**k is 0, tiny or inf), " \
     "0 when k == 0; d/dk a**k = 0 where a == 0, nan where a < 0"
 
-static inline double pyad_v_neg(double a) { return -a; }
+PYAD_OP_INLINE double pyad_v_neg(double a) { return -a; }
 #define PYAD_PARTIALS_neg(A, T, X, Y, PUT, n) PUT(0, A(k, -1.0))
 #define PYAD_NOTE_neg "-x (flips the sign bit: -(0.0) = -0.0); gradient -1"
 
-static inline double pyad_v_pos(double a) { return a; }
+PYAD_OP_INLINE double pyad_v_pos(double a) { return a; }
 #define PYAD_PARTIALS_pos(A, T, X, Y, PUT, n) PUT(0, A(k, 1.0))
 #define PYAD_NOTE_pos "the identity, as a new node (used to cut a graph for nested transforms)"
 
-static inline double pyad_v_square(double a) { return a * a; }
+PYAD_OP_INLINE double pyad_v_square(double a) { return a * a; }
 #define PYAD_PARTIALS_square(A, T, X, Y, PUT, n) PUT(0, A(mul, A(k, 2.0), X(0)))
 #define PYAD_NOTE_square "x * x"
 
 /* fma(a, b, c) = a * b + c with one rounding (C99 fma). Used by erf's
  * partials to split x*x exactly. */
-static inline double pyad_v_fma(double a, double b, double c) { return fma(a, b, c); }
+PYAD_OP_INLINE double pyad_v_fma(double a, double b, double c) { return fma(a, b, c); }
 #define PYAD_PARTIALS_fma(A, T, X, Y, PUT, n) \
     PUT(0, X(1)); PUT(1, X(0)); PUT(2, A(k, 1.0))
 #define PYAD_NOTE_fma "a * b + c rounded once (C fma); flags of the exact result only"
@@ -83,7 +83,7 @@ static inline double pyad_v_fma(double a, double b, double c) { return fma(a, b,
 #define PYAD_QUOTIENT_(A, X, Y) \
     A(floor, A(add, A(div, A(sub, X(0), Y), X(1)), A(k, 0.5)))
 
-static inline double pyad_v_fmod(double a, double b) { return fmod(a, b); }
+PYAD_OP_INLINE double pyad_v_fmod(double a, double b) { return fmod(a, b); }
 #define PYAD_PARTIALS_fmod(A, T, X, Y, PUT, n) \
     PUT(0, A(k, 1.0)); PUT(1, A(neg, PYAD_QUOTIENT_(A, X, Y)))
 #define PYAD_NOTE_fmod                                                          \
@@ -94,7 +94,7 @@ static inline double pyad_v_fmod(double a, double b) { return fmod(a, b); }
 /* Python's a % b for floats: the remainder takes the sign of the divisor
  * (fmod's, moved by one b when the signs differ; a zero gets b's sign).
  * Quiet comparisons: a nan raises no invalid flag. */
-static inline double pyad_v_mod(double a, double b)
+PYAD_OP_INLINE double pyad_v_mod(double a, double b)
 {
     double r = fmod(a, b);
     if (r == 0.0)
@@ -116,7 +116,7 @@ static inline double pyad_v_mod(double a, double b)
  * b == 0 and nan operands give a / b (numpy's values: 1 // 0 = inf,
  * 0 // 0 = nan). A zero quotient is -0.0 when a and b differ in sign
  * (taken from the sign bits: a / b itself may underflow). */
-static inline double pyad_v_floordiv(double a, double b)
+PYAD_OP_INLINE double pyad_v_floordiv(double a, double b)
 {
     double r, q, f;
     if (b == 0.0 || a != a || b != b)
@@ -144,7 +144,7 @@ static inline double pyad_v_floordiv(double a, double b)
  * the C library left there (log(-1) is -nan on x86), not a sign, and
  * numpy's answer (+-|a| from that bit) would differ between platforms.
  * d/da = sign(a) sgn(b): 0 at a = 0, as abs'(0); nan for a nan b. */
-static inline double pyad_v_copysign(double a, double b)
+PYAD_OP_INLINE double pyad_v_copysign(double a, double b)
 {
     return b != b ? b : copysign(a, b);
 }

@@ -10,20 +10,20 @@
 
 /* ---- kinks and steps ------------------------------------------------------ */
 
-static inline double pyad_v_abs(double a) { return fabs(a); }
+PYAD_OP_INLINE double pyad_v_abs(double a) { return fabs(a); }
 #define PYAD_PARTIALS_abs(A, T, X, Y, PUT, n) PUT(0, A(sign, X(0)))
 #define PYAD_NOTE_abs "abs'(0) = 0 (sign(x))"
 
 /* numpy's sign: sign(-0.0) is 0.0, sign(nan) is nan. Quiet comparisons:
  * a nan operand raises no invalid flag. */
-static inline double pyad_v_sign(double a)
+PYAD_OP_INLINE double pyad_v_sign(double a)
 {
     return isgreater(a, 0.0) ? 1.0 : isless(a, 0.0) ? -1.0 : a == a ? 0.0 : a;
 }
 #define PYAD_PARTIALS_sign(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
 #define PYAD_NOTE_sign "values as numpy (sign(-0.0) = 0.0, sign(nan) = nan); gradient 0"
 
-static inline double pyad_v_relu(double a)
+PYAD_OP_INLINE double pyad_v_relu(double a)
 {
     return isgreater(a, 0.0) ? a : islessequal(a, 0.0) ? 0.0 : a;
 }
@@ -33,9 +33,9 @@ static inline double pyad_v_relu(double a)
 
 /* floor, ceil, trunc: C's (numpy's) values, -0.0 kept (floor(-0.5) is
  * -1.0, ceil(-0.5) is -0.0); gradient 0 everywhere, at the jumps too. */
-static inline double pyad_v_floor(double a) { return floor(a); }
-static inline double pyad_v_ceil(double a) { return ceil(a); }
-static inline double pyad_v_trunc(double a) { return trunc(a); }
+PYAD_OP_INLINE double pyad_v_floor(double a) { return floor(a); }
+PYAD_OP_INLINE double pyad_v_ceil(double a) { return ceil(a); }
+PYAD_OP_INLINE double pyad_v_trunc(double a) { return trunc(a); }
 #define PYAD_PARTIALS_floor(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
 #define PYAD_PARTIALS_ceil(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
 #define PYAD_PARTIALS_trunc(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0))
@@ -50,11 +50,11 @@ static inline double pyad_v_trunc(double a) { return trunc(a); }
  * and PyTorch do, so the two still add up to the derivative of the value
  * along a = b. A nan value gives nan partials (the 0 * sign(y) term, which
  * is 0 for every other value, infinities included). */
-static inline double pyad_v_maximum(double a, double b)
+PYAD_OP_INLINE double pyad_v_maximum(double a, double b)
 {
     return (isgreater(a, b) || a != a) ? a : b;
 }
-static inline double pyad_v_minimum(double a, double b)
+PYAD_OP_INLINE double pyad_v_minimum(double a, double b)
 {
     return (isless(a, b) || a != a) ? a : b;
 }
@@ -81,7 +81,7 @@ static inline double pyad_v_minimum(double a, double b)
  * node, with PyTorch's clamp gradient: to x on the closed interval
  * lo <= x <= hi (so clip(x, 0, 1) at x = 1 passes the gradient), to lo
  * below it, to hi above it. */
-static inline double pyad_v_clip(double x, double lo, double hi)
+PYAD_OP_INLINE double pyad_v_clip(double x, double lo, double hi)
 {
     double m = (isgreaterequal(x, lo) || x != x) ? x : lo;
     return (islessequal(m, hi) || m != m) ? m : hi;
@@ -104,10 +104,10 @@ static inline double pyad_v_clip(double x, double lo, double hi)
  * quiet comparisons (a nan raises no invalid flag), and has zero partials:
  * it is piecewise constant. where(c, a, b) is a where c > 0 else b (so a nan
  * condition selects b); the gradient goes to the selected operand. */
-static inline double pyad_v_lt(double a, double b) { return isless(a, b) ? 1.0 : 0.0; }
-static inline double pyad_v_le(double a, double b) { return islessequal(a, b) ? 1.0 : 0.0; }
-static inline double pyad_v_gt(double a, double b) { return isgreater(a, b) ? 1.0 : 0.0; }
-static inline double pyad_v_ge(double a, double b) { return isgreaterequal(a, b) ? 1.0 : 0.0; }
+PYAD_OP_INLINE double pyad_v_lt(double a, double b) { return isless(a, b) ? 1.0 : 0.0; }
+PYAD_OP_INLINE double pyad_v_le(double a, double b) { return islessequal(a, b) ? 1.0 : 0.0; }
+PYAD_OP_INLINE double pyad_v_gt(double a, double b) { return isgreater(a, b) ? 1.0 : 0.0; }
+PYAD_OP_INLINE double pyad_v_ge(double a, double b) { return isgreaterequal(a, b) ? 1.0 : 0.0; }
 #define PYAD_PARTIALS_CMP_(A, T, X, Y, PUT, n) PUT(0, A(k, 0.0)); PUT(1, A(k, 0.0))
 #define PYAD_PARTIALS_lt PYAD_PARTIALS_CMP_
 #define PYAD_PARTIALS_le PYAD_PARTIALS_CMP_
@@ -118,7 +118,7 @@ static inline double pyad_v_ge(double a, double b) { return isgreaterequal(a, b)
 #define PYAD_NOTE_gt "1.0 if a > b else 0.0 (0.0 with a nan); gradient 0"
 #define PYAD_NOTE_ge "1.0 if a >= b else 0.0 (0.0 with a nan); gradient 0"
 
-static inline double pyad_v_where(double c, double a, double b)
+PYAD_OP_INLINE double pyad_v_where(double c, double a, double b)
 {
     return isgreater(c, 0.0) ? a : b;
 }

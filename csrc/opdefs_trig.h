@@ -8,19 +8,21 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "kernels.h"
+
 /* ---- circular ------------------------------------------------------------ */
 
-static inline double pyad_v_sin(double a) { return sin(a); }
+PYAD_OP_INLINE double pyad_v_sin(double a) { return pyad_k_sin(a); }
 #define PYAD_PARTIALS_sin(A, T, X, Y, PUT, n) PUT(0, A(cos, X(0)))
 #define PYAD_NOTE_sin "sin(inf) = nan (invalid)"
 
-static inline double pyad_v_cos(double a) { return cos(a); }
+PYAD_OP_INLINE double pyad_v_cos(double a) { return pyad_k_cos(a); }
 #define PYAD_PARTIALS_cos(A, T, X, Y, PUT, n) PUT(0, A(neg, A(sin, X(0))))
 #define PYAD_NOTE_cos "cos(inf) = nan (invalid)"
 
 /* tan' = 1 + tan^2, from the value: as accurate as 1/cos^2 and one op
  * less. No double is a pole of tan, so the value is finite for finite x. */
-static inline double pyad_v_tan(double a) { return tan(a); }
+PYAD_OP_INLINE double pyad_v_tan(double a) { return tan(a); }
 #define PYAD_PARTIALS_tan(A, T, X, Y, PUT, n) PUT(0, A(add, A(k, 1.0), A(square, Y)))
 #define PYAD_NOTE_tan "tan(±inf) = nan (invalid); finite at every finite double; tan' = 1 + tan^2"
 
@@ -29,16 +31,16 @@ static inline double pyad_v_tan(double a) { return tan(a); }
  * [-1, 1], where the product is negative. */
 #define PYAD_ASIN_D_(A, x) \
     A(div, A(k, 1.0), A(sqrt, A(mul, A(sub, A(k, 1.0), x), A(add, A(k, 1.0), x))))
-static inline double pyad_v_asin(double a) { return asin(a); }
+PYAD_OP_INLINE double pyad_v_asin(double a) { return asin(a); }
 #define PYAD_PARTIALS_asin(A, T, X, Y, PUT, n) PUT(0, PYAD_ASIN_D_(A, X(0)))
 #define PYAD_NOTE_asin "C asin; |x| > 1 gives nan (invalid); asin'(±1) = +inf (one-sided limit)"
-static inline double pyad_v_acos(double a) { return acos(a); }
+PYAD_OP_INLINE double pyad_v_acos(double a) { return acos(a); }
 #define PYAD_PARTIALS_acos(A, T, X, Y, PUT, n) PUT(0, A(neg, PYAD_ASIN_D_(A, X(0))))
 #define PYAD_NOTE_acos "C acos; |x| > 1 gives nan (invalid); acos'(±1) = -inf (one-sided limit)"
 
 /* atan' = 1/(1+x^2) = (1/hypot(1, x))^2: no x^2 to overflow, so the
  * derivative stays right (tiny, not 0) up to |x| ~ 1e154 and beyond. */
-static inline double pyad_v_atan(double a) { return atan(a); }
+PYAD_OP_INLINE double pyad_v_atan(double a) { return atan(a); }
 #define PYAD_PARTIALS_atan(A, T, X, Y, PUT, n) \
     PUT(0, A(square, A(div, A(k, 1.0), A(hypot, A(k, 1.0), X(0)))))
 #define PYAD_NOTE_atan "C atan; atan(±inf) = ±pi/2 with derivative 0"
@@ -47,7 +49,7 @@ static inline double pyad_v_atan(double a) { return atan(a); }
  * d/dy = x/r^2 and d/dx = -y/r^2 with r = hypot(y, x), computed as (x/r)/r,
  * which neither overflows nor underflows where r^2 would. At the origin
  * both are 0 (a convention: atan2 jumps there; JAX and PyTorch give nan). */
-static inline double pyad_v_atan2(double y, double x) { return atan2(y, x); }
+PYAD_OP_INLINE double pyad_v_atan2(double y, double x) { return atan2(y, x); }
 #define PYAD_PARTIALS_atan2(A, T, X, Y, PUT, n)                                \
     do {                                                                       \
         T r_ = A(hypot, X(0), X(1));                                           \
@@ -63,7 +65,7 @@ static inline double pyad_v_atan2(double y, double x) { return atan2(y, x); }
 /* hypot(a, b) = sqrt(a^2 + b^2) without overflow or underflow (C hypot;
  * hypot(±inf, nan) = inf). Partials a/h, b/h; at the origin 0 (the
  * minimum-norm subgradient, as abs'(0) = 0). */
-static inline double pyad_v_hypot(double a, double b) { return hypot(a, b); }
+PYAD_OP_INLINE double pyad_v_hypot(double a, double b) { return hypot(a, b); }
 #define PYAD_PARTIALS_hypot(A, T, X, Y, PUT, n)                                \
     do {                                                                       \
         T zero_ = A(mul, Y, A(k, 0.0)); /* 0, or nan for a nan value */        \
@@ -77,30 +79,30 @@ static inline double pyad_v_hypot(double a, double b) { return hypot(a, b); }
 
 /* ---- hyperbolic ----------------------------------------------------------- */
 
-static inline double pyad_v_tanh(double a) { return tanh(a); }
+PYAD_OP_INLINE double pyad_v_tanh(double a) { return pyad_k_tanh(a); }
 /* 1/cosh^2 rather than 1 - tanh^2, which cancels to 0 in the tails */
 #define PYAD_PARTIALS_tanh(A, T, X, Y, PUT, n) \
     PUT(0, A(div, A(k, 1.0), A(square, A(cosh, X(0)))))
 #define PYAD_NOTE_tanh "tanh' = 1/cosh(x)^2, exact in the tails"
 
-static inline double pyad_v_cosh(double a) { return cosh(a); }
+PYAD_OP_INLINE double pyad_v_cosh(double a) { return pyad_k_cosh(a); }
 #define PYAD_PARTIALS_cosh(A, T, X, Y, PUT, n) PUT(0, A(sinh, X(0)))
 #define PYAD_NOTE_cosh "overflows to inf above 710.48"
 
-static inline double pyad_v_sinh(double a) { return sinh(a); }
+PYAD_OP_INLINE double pyad_v_sinh(double a) { return pyad_k_sinh(a); }
 #define PYAD_PARTIALS_sinh(A, T, X, Y, PUT, n) PUT(0, A(cosh, X(0)))
 #define PYAD_NOTE_sinh "overflows to inf above 710.48"
 
 /* asinh' = 1/hypot(1, x): 1/sqrt(1 + x^2) would be 0 once x^2 overflows
  * (|x| > 1.3e154), where the derivative is still ~1/|x|. */
-static inline double pyad_v_asinh(double a) { return asinh(a); }
+PYAD_OP_INLINE double pyad_v_asinh(double a) { return asinh(a); }
 #define PYAD_PARTIALS_asinh(A, T, X, Y, PUT, n) \
     PUT(0, A(div, A(k, 1.0), A(hypot, A(k, 1.0), X(0))))
 #define PYAD_NOTE_asinh "C asinh (exact near 0, no overflow); asinh' = 1/hypot(1, x)"
 
 /* acosh' = 1/(sqrt(x-1) sqrt(x+1)): x - 1 is exact near 1, and neither
  * factor overflows. +inf at 1; nan below 1 (sqrt of a negative). */
-static inline double pyad_v_acosh(double a) { return acosh(a); }
+PYAD_OP_INLINE double pyad_v_acosh(double a) { return acosh(a); }
 #define PYAD_PARTIALS_acosh(A, T, X, Y, PUT, n)                                \
     PUT(0, A(div, A(k, 1.0), A(mul, A(sqrt, A(sub, X(0), A(k, 1.0))),           \
                                     A(sqrt, A(add, X(0), A(k, 1.0))))))
@@ -108,7 +110,7 @@ static inline double pyad_v_acosh(double a) { return acosh(a); }
 
 /* atanh' = 1/((1-x)(1+x)), exact-ish near ±1 (1 - x is exact there); +inf
  * at ±1, nan outside [-1, 1] (where the product would turn negative). */
-static inline double pyad_v_atanh(double a) { return atanh(a); }
+PYAD_OP_INLINE double pyad_v_atanh(double a) { return atanh(a); }
 #define PYAD_PARTIALS_atanh(A, T, X, Y, PUT, n)                                \
     do {                                                                       \
         T q_ = A(mul, A(sub, A(k, 1.0), X(0)), A(add, A(k, 1.0), X(0)));       \

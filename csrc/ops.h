@@ -61,7 +61,7 @@ static inline double pyad_v_k(double c) { return c; }
 #define PYAD_XARR_(j) x[j]
 #define PYAD_DPUT_(i, v) d[i] = (v)
 #define PYAD_GEN_D_(name, code, arity, hess, uf)                                  \
-    static inline void pyad_d_##name(const double *x, size_t n, double y, double *d) \
+    PYAD_OP_INLINE void pyad_d_##name(const double *x, size_t n, double y, double *d) \
     {                                                                             \
         (void)x; (void)n; (void)y;                                                \
         PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_XARR_, y, PYAD_DPUT_, n);     \

@@ -254,6 +254,14 @@ class Compiled:
         if len(cols) != self.n_in:  # another thread's first trace won
             self._arity_error(len(cols))
         m, n = cast(int, self.n_out), cast(int, self.n_in)
+        # The common case first: the most recent trace fits every point.
+        if self._traces and first_trace is None:
+            prog = self._traces[0]
+            st, info, v, g, fail = replay.eval_batch(prog, cols, N, want_grad, workers)
+            if st == 0 and not fail.any():
+                return v, g
+            if st != 0 and (st == lib.PYAD_ERR_GUARD or info[0] < 0):
+                check(st, "batch replay")  # not about a point: out of memory, cancelled
         values = np.empty((N, m))
         grads = np.empty((N, m, n)) if want_grad else None
         todo = np.arange(N)  # original indices still to solve
@@ -290,6 +298,10 @@ class Compiled:
                 ok = fail == 0
             if made_at.get(id(prog)) == int(todo[0]) and not ok[0] and keep[0]:
                 raise self._impure(prog, f"batch point {int(todo[0])}")
+            if st == 0 and todo.size == N and ok.all():  # one trace fits every point
+                if prog is not self._traces[0]:
+                    self._promote(prog)
+                return v, g
             idx = todo[ok]
             values[idx] = v[ok]
             if grads is not None:  # want_grad
@@ -355,7 +367,7 @@ class Compiled:
             return self._eager(xs)
         batch, (vals, _) = self._run(xs, False, workers)
         if batch:
-            return vals if self.tuple_out else vals[:, 0].copy()
+            return vals if self.tuple_out else vals[:, 0]
         return tuple(vals) if self.tuple_out else vals[0]
 
     def _eager(self, xs: Sequence[Any]) -> Any:
@@ -391,7 +403,7 @@ class Compiled:
         batch, (vals, grads) = self._run(xs, True, workers)
         self._single("value_and_grad")  # the first call has traced now
         if batch:
-            return vals[:, 0].copy(), grads[:, 0, :].copy()
+            return vals[:, 0], grads[:, 0, :]  # views of fresh arrays: no copy
         return vals[0], grads
 
     def grad(self, *xs: Any, workers: int | None = None) -> FloatArray:

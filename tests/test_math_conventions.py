@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import same_float
+from support import same_float, same_or_kernel
 
 import pyad
 from pyad import Var
@@ -72,8 +72,8 @@ def test_unary_values_are_numpys(name):
     with np.errstate(all="ignore"):
         for x in xs:
             want = float(NUMPY_UNARY[name](np.float64(x)))
-            assert same_float(getattr(pyad, name)(x), want), (name, x)
-            assert same_float(getattr(pyad, name)(Var(x)).val, want), (name, x)
+            assert same_or_kernel(name, getattr(pyad, name)(x), want, x), (name, x)
+            assert same_or_kernel(name, getattr(pyad, name)(Var(x)).val, want, x), (name, x)
 
 
 @pytest.mark.parametrize("name", sorted(NUMPY_BINARY))

@@ -20,6 +20,7 @@ from support import (
     mp_value_and_derivative,
     rel_close,
     same_float,
+    same_or_kernel,
     ulps_close,
 )
 
@@ -203,7 +204,7 @@ def test_values_are_the_c_library_results(name):
             want = INF
         except ValueError:  # math.log(0.0): C gives -inf
             want = -INF
-        assert same_float(getattr(pyad, name)(Var(x)).val, want), (name, x)
+        assert same_or_kernel(name, getattr(pyad, name)(Var(x)).val, want, x), (name, x)
 
 
 # ---- edge inputs: the documented IEEE results, exactly --------------------

@@ -256,8 +256,7 @@ class Compiled:
         m, n = cast(int, self.n_out), cast(int, self.n_in)
         # The common case first: the most recent trace fits every point.
         if self._traces and first_trace is None:
-            prog = self._traces[0]
-            st, info, v, g, fail = replay.eval_batch(prog, cols, N, want_grad, workers)
+            st, info, v, g, fail = replay.eval_batch(self._traces[0], cols, N, want_grad, workers)
             if st == 0 and not fail.any():
                 return v, g
             if st != 0 and (st == lib.PYAD_ERR_GUARD or info[0] < 0):

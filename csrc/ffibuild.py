@@ -20,6 +20,11 @@ SOURCES = [
     "program.c",
     "replay.c",
     "batch.c",
+    "lanes.c",
+    "drive.c",
+    "hessian.c",
+    "sparsity.c",
+    "tapegrad.c",
 ]
 
 

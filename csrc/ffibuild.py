@@ -24,6 +24,7 @@ SOURCES = [
     "drive.c",
     "hessian.c",
     "sparsity.c",
+    "coloring.c",
     "tapegrad.c",
 ]
 

@@ -152,7 +152,29 @@ int pyad_lanes_batch(const pyad_program *p, int flags, const pyad_columns *cols,
 /* 1 when n columns are given (arrays may be NULL when n is 0). */
 int pyad_columns_ok(const double *const *c, const size_t *stride, size_t n);
 
-/* ---- patterns (sparsity.c) ----------------------------------------------------------- */
+/* Allocation through the test switch of pyad_debug_fail_alloc_after, as
+ * everywhere in the core (sparsity.c, coloring.c). */
+static inline void *xmalloc(size_t count, size_t size)
+{
+    return pyad_program_alloc(count, size);
+}
+
+static inline void *xcalloc(size_t count, size_t size)
+{
+    void *p = pyad_program_alloc(count, size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+static inline void *xrealloc(void *p, size_t count, size_t size)
+{
+    if ((size && count > SIZE_MAX / size) || pyad_debug_alloc_fails())
+        return NULL;
+    return realloc(p, count * size);
+}
+
+/* ---- patterns (coloring.c) ----------------------------------------------------------- */
 
 /* PYAD_OK when row_ptr/col is a CSR pattern of n_rows x n_cols with nnz
  * entries, columns strictly increasing in each row, every column coloured
@@ -162,5 +184,10 @@ int pyad_columns_ok(const double *const *c, const size_t *stride, size_t n);
 int pyad_pattern_check(size_t n_rows, size_t n_cols, const int64_t *row_ptr,
                        const int64_t *col, size_t nnz, const int32_t *color,
                        size_t n_colors, int symmetric);
+
+/* 1 when row_ptr/col is a CSR pattern of n_rows x n_cols with nnz entries
+ * and columns strictly increasing in each row. */
+int pyad_csr_ok(size_t n_rows, size_t n_cols, const int64_t *row_ptr,
+                const int64_t *col, size_t nnz);
 
 #endif

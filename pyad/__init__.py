@@ -26,6 +26,7 @@ from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import *  # noqa: F403  (every op of the C registry: exp, sin, where, ...)
 from .ops import __all__ as _op_names
+from .transforms import hessian, hvp, jacobian, jvp, vjp
 from .var import Var
 from .var import release_dead as _release_dead
 
@@ -54,6 +55,11 @@ __all__ = [
     "value_and_grad",
     "gradcheck",
     "zero_grad",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "jvp",
+    "vjp",
     "errstate",
     "geterr",
     "live_nodes",

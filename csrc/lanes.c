@@ -40,7 +40,7 @@ static size_t lanes_doubles(const pyad_program *p, size_t B, size_t W)
 size_t pyad_lanes_bytes(const pyad_program *p, size_t B, size_t W)
 {
     size_t d = lanes_doubles(p, B, W);
-    size_t bytes = p->n_out + p->n_nodes + 1;
+    size_t bytes = p->n_out + p->n_nodes + p->n_args + 1;
     if (d == SIZE_MAX || d > (SIZE_MAX - bytes) / sizeof(double))
         return SIZE_MAX;
     return d * sizeof(double) + bytes;
@@ -74,6 +74,8 @@ void pyad_lanes_bind(pyad_lanes *L, const pyad_program *p, size_t B, size_t W,
     L->seeded = b;
     b += p->n_out;
     L->reached = b;
+    b += p->n_nodes;
+    L->skip = b;
     /* Constants: their recorded values and zero tangents, once. */
     if (W == 1) {
         memcpy(L->val, p->value, p->n_nodes * sizeof *L->val);
@@ -157,24 +159,35 @@ size_t pyad_lanes_choose(const pyad_program *p, size_t max_lanes, int shared)
 #define PYAD_YD pyad_dual_of_(val[(size_t)c->k * W + PT_], tan[(size_t)c->k * B + l])
 #define PYAD_DPUT(i, v)                                                        \
     do {                                                                       \
-        if (!CONST_ARG(i))                                                     \
+        if (!skip[c->first + (i)])                                             \
             dpt[(size_t)(c->first + (i)) * B + l] = (v).t;                     \
     } while (0)
 
+/* Which edges carry no derivative, from the structure algebra (constant
+ * per op: the compiler folds it), set with the partials. */
+#define PYAD_SX(j) pyad_s_unknown_()
+#define SKIP_PUT(i, v)                                                         \
+    do {                                                                       \
+        pyad_sval s_ = (v);                                                    \
+        skip[c->first + (i)] = (uint8_t)((s_.known && s_.c == 0.0) || CONST_ARG(i)); \
+    } while (0)
+
 /* One op, every part `parts` asks for, in one dispatch: its values, its
- * partials, its tangent (the sum of term(d, t) over the operands, in
- * order) and its partials' tangents. */
+ * partials, its tangent (the sum of term(d, t) over the operands that
+ * carry a derivative, in order) and its partials' tangents. */
 #define FORWARD_CASE(name, code, arity, hess, uf)                                  \
     case PYAD_OP_##name:                                                           \
         if (parts & PYAD_FWD_VALUES)                                               \
             for (size_t pt = 0; pt < mp; pt++)                                     \
                 PYAD_VALUE_##arity(name);                                          \
-        if (parts & PYAD_FWD_PARTIALS)                                             \
+        if (parts & PYAD_FWD_PARTIALS) {                                           \
+            PYAD_PARTIALS_##name(PYAD_STR, pyad_sval, PYAD_SX, ys, SKIP_PUT, PYAD_NOPS); \
             for (size_t pt = 0; pt < mp; pt++) {                                   \
                 PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
             }                                                                      \
+        }                                                                          \
         if (parts & PYAD_FWD_TANGENTS)                                             \
-            tangent_sum(c, a, dp, tan, W, B, m, shared);                           \
+            tangent_sum(c, a, dp, skip, tan, W, B, m, shared);                     \
         if (parts & PYAD_FWD_SECOND)                                               \
             for (size_t l = 0; l < m; l++) {                                       \
                 PYAD_DUAL_PARTIALS(name);                                          \
@@ -182,21 +195,28 @@ size_t pyad_lanes_choose(const pyad_program *p, size_t max_lanes, int shared)
         break;
 
 ALWAYS_INLINE void tangent_sum(const instr_t *c, const uint32_t *a, const double *dp,
-                               double *tan, size_t W, size_t B, size_t m,
-                               const int shared)
+                               const uint8_t *skip, double *tan, size_t W, size_t B,
+                               size_t m, const int shared)
 {
     double *t = tan + (size_t)c->k * B;
+    int first = 1;
     for (uint32_t e = 0; e < c->n; e++) {
         const double *d = dp + (size_t)(c->first + e) * W;
         const double *to = tan + (size_t)a[e] * B;
-        if (e == 0) {
+        if (skip[c->first + e])
+            continue;
+        if (first) {
             for (size_t l = 0; l < m; l++)
                 t[l] = pyad_dt_term_(d[PT_], to[l]);
         } else {
             for (size_t l = 0; l < m; l++)
                 t[l] = t[l] + pyad_dt_term_(d[PT_], to[l]);
         }
+        first = 0;
     }
+    if (first)              /* no operand carries a derivative */
+        for (size_t l = 0; l < m; l++)
+            t[l] = 0.0;
 }
 
 ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m, const int parts,
@@ -206,6 +226,8 @@ ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m, const int parts,
     const size_t B = L->B, W = W_, mp = MP_;
     const instr_t *code = p->code;
     double *val = L->val, *dp = L->dp, *tan = L->tan, *dpt = L->dpt;
+    uint8_t *skip = L->skip;
+    const pyad_sval ys = pyad_s_unknown_();
     for (size_t i = 0; i < p->n_ops; i++) {
         const instr_t *c = &code[i];
         const uint32_t *a = p->args + c->first;
@@ -215,11 +237,13 @@ ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m, const int parts,
             break;
         }
     }
-    (void)val, (void)dp, (void)tan, (void)dpt, (void)B, (void)mp;
+    (void)val, (void)dp, (void)tan, (void)dpt, (void)B, (void)mp, (void)ys, (void)skip;
 }
 #undef PYAD_XD
 #undef PYAD_YD
 #undef PYAD_DPUT
+#undef PYAD_SX
+#undef SKIP_PUT
 #undef PYAD_X
 #undef PYAD_NOPS
 #undef PYAD_OUT
@@ -280,7 +304,7 @@ ALWAYS_INLINE void reverse_impl(const pyad_lanes *L, size_t m, const int second,
     const size_t B = L->B, W = W_, mp = MP_;
     const instr_t *code = p->code;
     const uint32_t *args = p->args;
-    const int32_t *op = p->op;
+    const uint8_t *skip = L->skip;
     const double *dp = L->dp, *dpt = L->dpt;
     uint8_t *reached = L->reached;
     double *adj = L->adj, *adjt = L->adjt;
@@ -313,7 +337,7 @@ ALWAYS_INLINE void reverse_impl(const pyad_lanes *L, size_t m, const int second,
             const uint32_t ae = a[e];
             const double *d = dp + f * W, *dt = dpt + f * B;
             double *r = adj + (size_t)ae * W, *rt = adjt + (size_t)ae * B;
-            if (op[ae] == PYAD_NODE_CONST)
+            if (skip[f])
                 continue;
             if (!reached[ae])
                 touch(reached, adj, adjt, ae, W, B, mp, m, second);

@@ -26,8 +26,13 @@
  *               `second`, adjoint tangents
  *                   at(operand) += at(node) * d[e] + a(node) * dt[e],
  *               which is forward-over-reverse: at(input) is (H v)_i.
- * Edges into constants are skipped (no one reads their adjoints), and
- * their partials are never computed.
+ * Edges that carry no derivative are skipped in every sweep: edges into
+ * constants (no one reads their adjoints; their partials are not even
+ * computed) and edges whose partial is a constant 0 whatever the operands
+ * (comparisons, sign, where's condition: the structure algebra of ops.h).
+ * So an infinite adjoint times such a partial gives 0, not nan (as the
+ * recorded backward of graph.c, JAX and PyTorch have it), and the sweeps
+ * agree with the sparsity patterns, which leave those edges out.
  */
 #ifndef PYAD_LANES_H
 #define PYAD_LANES_H
@@ -50,6 +55,8 @@ typedef struct {
     double *point;          /* n_nodes: one point, to locate fp errors */
     uint8_t *seeded;        /* n_out: outputs the reverse sweep starts from */
     uint8_t *reached;       /* n_nodes: reached from a seeded output */
+    uint8_t *skip;          /* n_args: the edge carries no derivative (set
+                             * with the partials) */
     void *block;            /* the allocation, when pyad_lanes_new made it */
 } pyad_lanes;
 

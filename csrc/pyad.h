@@ -354,6 +354,9 @@ int pyad_gradient(const int64_t *outs, const double *seeds, size_t n_out,
 /* The live handles whose nodes out depends on (out's own included): the
  * first cap into handles, and *count of them all. */
 int pyad_ancestor_handles(int64_t out, int64_t *handles, size_t cap, size_t *count);
+/* n new leaves holding values[i], their handles into handles[i]; all or
+ * nothing (on an error no leaf is made). */
+int pyad_leaves(const double *values, size_t n, int64_t *handles);
 /* ==== end of higher order ================================================= */
 
 #endif

@@ -131,7 +131,8 @@ class Frozen:
 
     # ---- one point ----
     def values_and_jacobian(self, x: Any) -> tuple[FloatArray, FloatArray]:
-        """(values (n_out,), Jacobian (n_out, n_in)) by reverse sweeps.
+        """(values (n_out,), Jacobian (n_out, n_in)) by reverse sweeps, one
+        per output (each seeded alone).
 
         >>> import numpy as np, pyad
         >>> from pyad.frozen import freeze
@@ -140,14 +141,15 @@ class Frozen:
         [[4.0], [3.0]]
         """
         xs = _vec(x, self.n_in, "x")
-        vals, J = np.empty(self.n_out), np.empty((self.n_out, self.n_in))
-        work = ffi.new("double[]", self.program.work_size)
-        info = ffi.new("pyad_fail_info *")
-        st = lib.pyad_program_eval(
-            self.ptr, _dbl(xs), _dbl(vals), _dbl(J), work, self.program.work_size, info
-        )
-        if st:
-            self._fail(st, info, "jacobian")
+        J = np.empty((self.n_out, self.n_in))
+        vals = np.empty(self.n_out)
+        w = np.zeros(self.n_out)
+        for o in range(self.n_out):
+            w[o] = 1.0
+            vals, J[o] = self.vjp(xs, w)
+            w[o] = 0.0
+        if not self.n_out:
+            vals = self.vjp(xs, w)[0]
         return vals, J
 
     def jvp(self, x: Any, t: Any) -> tuple[FloatArray, FloatArray]:
@@ -251,23 +253,31 @@ class Frozen:
         return vals, g, H
 
     def _sparse_pays(self, w: Any) -> bool:
+        """Whether a coloured Hessian saves at least half of the products
+        (a pattern denser than a quarter is not even kept)."""
         n = self.n_in
         if n <= 8:
             return False
+        p = self._hessian_pattern(w, max_nnz=n * n // 4)
+        return p is not None and 2 * p.n_colors <= n
+
+    def _hessian_pattern(self, w: Any, max_nnz: int | None = None) -> Pattern | None:
         key = None if w is None else tuple(float(x) != 0.0 for x in np.ravel(w))
-        p = self._patterns.get(("h", key))
-        if p is None:  # count first: a dense pattern is not worth colouring
-            nnz = ffi.new("size_t *")
-            check(
-                lib.pyad_program_hessian_sparsity(
-                    self.ptr, self._weights(w), ffi.NULL, ffi.NULL, 0, nnz
-                ),
-                "hessian pattern",
-            )
-            if 4 * nnz[0] > n * n:
-                return False
-            p = self.hessian_pattern(w)
-        return 2 * p.n_colors <= n
+        if key is not None and all(key):
+            key = None
+        with self._lock:
+            if ("h", key) in self._patterns:
+                return self._patterns[("h", key)]
+            if ("h-dense", key) in self._patterns and max_nnz is not None:
+                return None
+            mask = None if key is None else [1.0 if k else 0.0 for k in key]
+            p = program_hessian_pattern(self.ptr, self.n_in, mask, max_nnz)
+            if p is None:  # remember that it is dense
+                self._patterns[("h-dense", key)] = Pattern((0, 0), np.zeros(1), np.zeros(0))
+                return None
+            p.color  # noqa: B018  (colour now, under the lock)
+            self._patterns[("h", key)] = p
+            return p
 
     def hessian_pattern(self, w: Any = None) -> Pattern:
         """The structural Hessian pattern (of sum_o w[o] output o; only
@@ -279,14 +289,9 @@ class Frozen:
         >>> freeze([a, b], [a * b]).hessian_pattern().to_dense().tolist()
         [[False, True], [True, False]]
         """
-        key = None if w is None else tuple(float(x) != 0.0 for x in np.ravel(w))
-        with self._lock:
-            p = self._patterns.get(("h", key))
-            if p is None:
-                mask = None if key is None else [1.0 if k else 0.0 for k in key]
-                p = self._patterns[("h", key)] = program_hessian_pattern(self.ptr, self.n_in, mask)
-                p.color  # noqa: B018  (colour now, under the lock)
-            return p
+        p = self._hessian_pattern(w)
+        assert p is not None  # no max_nnz
+        return p
 
     def jacobian_pattern(self) -> Pattern:
         """The structural Jacobian pattern, computed once.

@@ -159,31 +159,47 @@ class Pattern:
         return f"<pyad.sparsity.Pattern {self.shape[0]}x{self.shape[1]}, {self.nnz} entries>"
 
 
-def _pattern(fill: Callable[[Any, Any, int, Any], int], shape: tuple[int, int]) -> Pattern:
-    """Call a two-step C pattern function: size, then fill."""
+def _pattern(
+    fill: Callable[[Any, Any, int, Any], int], shape: tuple[int, int], max_nnz: int | None = None
+) -> Pattern | None:
+    """Call a C pattern function (with room for a banded pattern first, then
+    for what it reports); None when it holds more than max_nnz entries."""
     nnz = ffi.new("size_t *")
-    check(fill(ffi.NULL, ffi.NULL, 0, nnz), "computing a sparsity pattern")
     row_ptr = np.empty(shape[0] + 1, np.int64)
-    col = np.empty(nnz[0], np.int64)
-    check(fill(_i64(row_ptr), _i64(col), nnz[0], nnz), "computing a sparsity pattern")
-    return Pattern(shape, row_ptr, col)
+    col = np.empty(8 * max(shape) + 64, np.int64)
+    st = fill(_i64(row_ptr), _i64(col), col.size, nnz)
+    if st == lib.PYAD_ERR_ARGS and nnz[0] > col.size:
+        if max_nnz is not None and nnz[0] > max_nnz:
+            return None
+        col = np.empty(nnz[0], np.int64)
+        st = fill(_i64(row_ptr), _i64(col), col.size, nnz)
+    check(st, "computing a sparsity pattern")
+    if max_nnz is not None and nnz[0] > max_nnz:
+        return None
+    return Pattern(shape, row_ptr, col[: nnz[0]].copy())
 
 
-def program_hessian_pattern(ptr: Any, n_in: int, weights: Any = None) -> Pattern:
-    """The Hessian pattern of a C program (of sum_o w[o] output o)."""
+def program_hessian_pattern(
+    ptr: Any, n_in: int, weights: Any = None, max_nnz: int | None = None
+) -> Pattern | None:
+    """The Hessian pattern of a C program (of sum_o w[o] output o), or None
+    past max_nnz entries."""
     w = ffi.NULL if weights is None else ffi.new("double[]", list(weights))
     return _pattern(
         lambda rp, c, cap, nnz: lib.pyad_program_hessian_sparsity(ptr, w, rp, c, cap, nnz),
         (n_in, n_in),
+        max_nnz,
     )
 
 
 def program_jacobian_pattern(ptr: Any, n_out: int, n_in: int) -> Pattern:
     """The Jacobian pattern of a C program."""
-    return _pattern(
+    p = _pattern(
         lambda rp, c, cap, nnz: lib.pyad_program_jacobian_sparsity(ptr, rp, c, cap, nnz),
         (n_out, n_in),
     )
+    assert p is not None  # no max_nnz
+    return p
 
 
 def color_columns(pattern: Pattern) -> tuple[npt.NDArray[np.int32], int]:

@@ -26,6 +26,7 @@ SOURCES = [
     "sparsity.c",
     "coloring.c",
     "tapegrad.c",
+    "bulk.c",
 ]
 
 

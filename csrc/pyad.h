@@ -211,8 +211,8 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
 int pyad_program_set_block(size_t points);
 /* ==== end of compiled programs ========================================== */
 
-/* ==== Higher order (issue 11): drive.c, hessian.c, sparsity.c, lanes.c,
- * tapegrad.c ================================================================
+/* ==== Higher order (issue 11): drive.c, hessian.c, sparsity.c, coloring.c,
+ * lanes.c, tapegrad.c, bulk.c =================================================
  * Derivatives beyond the gradient of a program, by the sweeps of lanes.c:
  * forward tangents (jvp), weighted reverse sweeps (vjp), Hessian-vector
  * products by forward-over-reverse (one forward sweep carrying a tangent,
@@ -357,6 +357,14 @@ int pyad_ancestor_handles(int64_t out, int64_t *handles, size_t cap, size_t *cou
 /* n new leaves holding values[i], their handles into handles[i]; all or
  * nothing (on an error no leaf is made). */
 int pyad_leaves(const double *values, size_t n, int64_t *handles);
+/* Record op over n elements at once (bulk.c): operand j of element k is the
+ * node of handles[j * n + k] when that is >= 0, else the constant
+ * consts[j * n + k]; out[k] receives element k's new handle. Each element
+ * is recorded as pyad_binary and the rest record one op, in order. All or
+ * nothing: on an error no element is kept and *failed says which failed.
+ * The thread's floating-point flags are left as they were. */
+int pyad_record_many(int op, size_t arity, size_t n, const int64_t *handles,
+                     const double *consts, int64_t *out, size_t *failed);
 /* ==== end of higher order ================================================= */
 
 #endif

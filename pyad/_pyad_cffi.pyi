@@ -398,5 +398,16 @@ class _Lib:
     ) -> int: ...
     def pyad_ancestor_handles(self, out: int, handles: Any, cap: int, count: Any, /) -> int: ...
     def pyad_leaves(self, values: Any, n: int, handles: Any, /) -> int: ...
+    def pyad_record_many(
+        self,
+        op: int,
+        arity: int,
+        n: int,
+        handles: Any,
+        consts: Any,
+        out: Any,
+        failed: Any,
+        /,
+    ) -> int: ...
 
 lib: _Lib

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 import numpy as np
 
 from . import ops as _ops
+from ._arrays import var_array
 from ._lib import ffi, lib
 from .errors import check
 from .frozen import compile_tracing
@@ -134,14 +135,13 @@ def make_leaves(values: Sequence[float]) -> list[Var]:
 
 def assemble(items: Sequence[Any], shape: tuple[int, ...] | None) -> Any:
     """A leaf of results: a scalar stays one; an array of floats is a float
-    array, with Vars an object array."""
+    array, with Vars an object array (a VarArray: its ufuncs record in
+    bulk, see _arrays.py)."""
     if shape is None:
         return items[0]
     if all(type(x) is float for x in items):
         return np.array(items, dtype=np.float64).reshape(shape)
-    out = np.empty(len(items), dtype=object)
-    out[:] = list(items)
-    return out.reshape(shape)
+    return var_array(items, shape)
 
 
 # ---- inputs ----------------------------------------------------------------------
@@ -162,6 +162,7 @@ class Inputs:
         self.args = list(args)
         self.nested = nested
         self.vars: list[Var] = []
+        self.values: list[float] = []  # top level: the point, as floats
         self.spec: dict[int, Arg] = {}
         for num in nums:
             if num in self.spec:
@@ -175,6 +176,7 @@ class Inputs:
                     fresh = [_pos(x) if isinstance(x, Var) else Var(x) for x in items]
                 else:
                     fresh = make_leaves(items)
+                    self.values.extend(items)
                 infos.append(Leaf(shape, len(self.vars), len(fresh)))
                 self.vars.extend(fresh)
                 made.append(assemble(fresh, shape))

@@ -38,7 +38,7 @@ __all__ = ["jacobian", "hessian", "hvp", "jvp", "vjp"]
 
 def _point(inputs: Inputs) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The input values of a top-level trace (its fresh leaves)."""
-    return np.array([v.val for v in inputs.vars], dtype=np.float64)
+    return np.array(inputs.values, dtype=np.float64)
 
 
 def _block(rows: Any, lo: Leaf, li: Leaf) -> Any:

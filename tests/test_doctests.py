@@ -24,6 +24,7 @@ MODULES = [
     "pyad.frozen",
     "pyad.sparsity",
     "pyad.lanes",
+    "pyad._arrays",
     "pyad.errstate",
     "pyad.errors",
     "pyad.compiled",

@@ -67,11 +67,11 @@ def test_the_function_sees_object_arrays_of_vars():
     seen = []
 
     def f(x):
-        seen.append((type(x), x.dtype, x.shape, type(x.flat[0])))
+        seen.append((isinstance(x, np.ndarray), x.dtype, x.shape, type(x.flat[0])))
         return (x * x).sum()
 
     pyad.grad(f)(np.ones((2, 3)))
-    assert seen == [(np.ndarray, np.dtype(object), (2, 3), pyad.Var)]
+    assert seen == [(True, np.dtype(object), (2, 3), pyad.Var)]
 
 
 def test_int_arrays_and_numbers_are_accepted_as_floats():

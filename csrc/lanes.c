@@ -219,9 +219,10 @@ ALWAYS_INLINE void tangent_sum(const instr_t *c, const uint32_t *a, const double
             t[l] = 0.0;
 }
 
-ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m, const int parts,
-                                const int shared)
+ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m_, const int parts,
+                                const int shared, const int one)
 {
+    const size_t m = one ? 1 : m_;   /* one lane: loops the compiler unrolls */
     const pyad_program *p = L->p;
     const size_t B = L->B, W = W_, mp = MP_;
     const instr_t *code = p->code;
@@ -261,12 +262,19 @@ ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m, const int parts,
     X(PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)                  \
     X(PYAD_FWD_VALUES | PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS)                  \
     X(PYAD_FWD_VALUES | PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)
-#define FORWARD_SHARED_(parts) case (parts): forward_impl(L, m, (parts), 1); break;
-#define FORWARD_BATCH_(parts) case (parts): forward_impl(L, m, (parts), 0); break;
+#define FORWARD_ONE_(parts) case (parts): forward_impl(L, 1, (parts), 1, 1); break;
+#define FORWARD_SHARED_(parts) case (parts): forward_impl(L, m, (parts), 1, 0); break;
+#define FORWARD_BATCH_(parts) case (parts): forward_impl(L, m, (parts), 0, 0); break;
 
 void pyad_lanes_forward(const pyad_lanes *L, size_t m, int parts)
 {
-    if (L->W == 1) {
+    if (L->W == 1 && m == 1) {
+        switch (parts) {
+            FORWARD_PARTS(FORWARD_ONE_)
+        default:
+            break;
+        }
+    } else if (L->W == 1) {
         switch (parts) {
             FORWARD_PARTS(FORWARD_SHARED_)
         default:
@@ -297,9 +305,10 @@ ALWAYS_INLINE void touch(uint8_t *reached, double *adj, double *adjt, uint32_t k
 
 /* (Every array is a local: the reached flags are bytes, which may alias
  * anything, and would make the compiler reload the struct's fields.) */
-ALWAYS_INLINE void reverse_impl(const pyad_lanes *L, size_t m, const int second,
-                                const int shared)
+ALWAYS_INLINE void reverse_impl(const pyad_lanes *L, size_t m_, const int second,
+                                const int shared, const int one)
 {
+    const size_t m = one ? 1 : m_;
     const pyad_program *p = L->p;
     const size_t B = L->B, W = W_, mp = MP_;
     const instr_t *code = p->code;
@@ -352,10 +361,12 @@ ALWAYS_INLINE void reverse_impl(const pyad_lanes *L, size_t m, const int second,
 
 void pyad_lanes_reverse(const pyad_lanes *L, size_t m, int second)
 {
-    if (L->W == 1)
-        second ? reverse_impl(L, m, 1, 1) : reverse_impl(L, m, 0, 1);
+    if (L->W == 1 && m == 1)
+        second ? reverse_impl(L, 1, 1, 1, 1) : reverse_impl(L, 1, 0, 1, 1);
+    else if (L->W == 1)
+        second ? reverse_impl(L, m, 1, 1, 0) : reverse_impl(L, m, 0, 1, 0);
     else
-        second ? reverse_impl(L, m, 1, 0) : reverse_impl(L, m, 0, 0);
+        second ? reverse_impl(L, m, 1, 0, 0) : reverse_impl(L, m, 0, 0, 0);
 }
 #undef PT_
 

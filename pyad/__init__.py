@@ -8,6 +8,7 @@
 (-3.995358, -1.758143)
 """
 
+from . import pytree, sparsity  # noqa: F401  (pyad.pytree, pyad.sparsity)
 from . import ufuncs as _ufuncs  # noqa: F401  (installs Var.__array_ufunc__)
 from ._lib import lib as _lib
 from .compiled import Compiled, Function, compile

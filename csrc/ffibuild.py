@@ -22,6 +22,13 @@ SOURCES = [
     "batch.c",
     "pybridge.c",
     "vmath.c",
+    "lanes.c",
+    "drive.c",
+    "hessian.c",
+    "sparsity.c",
+    "coloring.c",
+    "tapegrad.c",
+    "bulk.c",
 ]
 
 

@@ -209,4 +209,142 @@ void pyad_op_partials_graph(pyad_builder *bld, int op, const pyad_bval *x,
  * `mode` (PYAD_RAISE_* bits): PYAD_OK unless the mode asks to raise one. */
 int pyad_fp_status(int mode, int raised);
 
+/* ==== higher order (issue 11): generic helpers for tangent.c, hessian.c,
+ * sparsity.c. Expanded from the registry like everything above. ========== */
+
+/* Algebra 2b: dual numbers as algebra 2, except that an op inside a
+ * formula computes only the partials of its operands whose tangent is not
+ * zero. The result is the same, bit for bit (term(d, 0) is 0 whatever d),
+ * and pow(x, k) with a constant k never takes the log(x) of d/dk. */
+#define PYAD_TAN2(op, ...) pyad_t2_##op(__VA_ARGS__)
+static inline pyad_dual pyad_t2_k(double c) { pyad_dual r = {c, 0.0}; return r; }
+#define PYAD_D2PUT_(i, v) d[i] = need[i] ? (v) : 0.0
+#define PYAD_GEN_D2_(name, code, arity, hess, uf)                                 \
+    static inline void pyad_d2_##name(const double *x, const uint8_t *need,      \
+                                      size_t n, double y, double *d)             \
+    {                                                                            \
+        (void)x; (void)n; (void)y; (void)need;                                   \
+        PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_XARR_, y, PYAD_D2PUT_, n);   \
+    }
+PYAD_OP_LIST(PYAD_GEN_D2_)
+#undef PYAD_GEN_D2_
+#define PYAD_GEN_T2_1(name)                                                    \
+    static inline pyad_dual pyad_t2_##name(pyad_dual a)                        \
+    {                                                                          \
+        double x[1] = {a.v}, d[1];                                             \
+        uint8_t need[1] = {a.t != 0.0};                                        \
+        pyad_dual r;                                                           \
+        r.v = pyad_v_##name(a.v);                                              \
+        pyad_d2_##name(x, need, 1, r.v, d);                                    \
+        r.t = pyad_dt_term_(d[0], a.t);                                        \
+        return r;                                                              \
+    }
+#define PYAD_GEN_T2_2(name)                                                    \
+    static inline pyad_dual pyad_t2_##name(pyad_dual a, pyad_dual b)           \
+    {                                                                          \
+        double x[2] = {a.v, b.v}, d[2];                                        \
+        uint8_t need[2] = {a.t != 0.0, b.t != 0.0};                            \
+        pyad_dual r;                                                           \
+        r.v = pyad_v_##name(a.v, b.v);                                         \
+        pyad_d2_##name(x, need, 2, r.v, d);                                    \
+        r.t = pyad_dt_term_(d[0], a.t) + pyad_dt_term_(d[1], b.t);             \
+        return r;                                                              \
+    }
+#define PYAD_GEN_T2_3(name)                                                    \
+    static inline pyad_dual pyad_t2_##name(pyad_dual a, pyad_dual b, pyad_dual c) \
+    {                                                                          \
+        double x[3] = {a.v, b.v, c.v}, d[3];                                   \
+        uint8_t need[3] = {a.t != 0.0, b.t != 0.0, c.t != 0.0};                \
+        pyad_dual r;                                                           \
+        r.v = pyad_v_##name(a.v, b.v, c.v);                                    \
+        pyad_d2_##name(x, need, 3, r.v, d);                                    \
+        r.t = pyad_dt_term_(d[0], a.t) + pyad_dt_term_(d[1], b.t) +            \
+              pyad_dt_term_(d[2], c.t);                                        \
+        return r;                                                              \
+    }
+#define PYAD_GEN_T2_N(name) /* n-ary ops are not used inside formulas */
+#define PYAD_GEN_T2_(name, code, arity, hess, uf) PYAD_GEN_T2_##arity(name)
+PYAD_OP_LIST(PYAD_GEN_T2_)
+#undef PYAD_GEN_T2_
+
+/* The partials formula of op `name` in the dual algebra (2b), as a
+ * statement, for evaluators that generate their own switch cases (with a
+ * loop over lanes inside each). They define PYAD_XD(j) (operand j as a
+ * pyad_dual: value and tangent), PYAD_YD (the op's value and its tangent),
+ * PYAD_NOPS, and PYAD_DPUT(i, dual): what to do with partial i and its
+ * tangent. A PYAD_DPUT that does not evaluate its argument skips computing
+ * it (the argument is an expression). */
+#define PYAD_DUAL_PARTIALS(name) \
+    PYAD_PARTIALS_##name(PYAD_TAN2, pyad_dual, PYAD_XD, PYAD_YD, PYAD_DPUT, PYAD_NOPS)
+
+/* Algebra 4: structure. A value is a known constant or unknown (depends on
+ * the operands); an op of constants is folded. Running a partials formula
+ * in it tells which partials are a constant 0 whatever the operands
+ * (comparisons, sign, where's condition): no derivative, of any order,
+ * flows along such an edge, so sparsity patterns leave it out. */
+typedef struct {
+    int known;
+    double c;
+} pyad_sval;
+
+#define PYAD_STR(op, ...) pyad_s_##op(__VA_ARGS__)
+static inline pyad_sval pyad_s_k(double c) { pyad_sval r = {1, c}; return r; }
+static inline pyad_sval pyad_s_unknown_(void) { pyad_sval r = {0, 0.0}; return r; }
+#define PYAD_GEN_S_1(name)                                                     \
+    static inline pyad_sval pyad_s_##name(pyad_sval a)                         \
+    {                                                                          \
+        pyad_sval r = {a.known, 0.0};                                          \
+        if (r.known)                                                           \
+            r.c = pyad_v_##name(a.c);                                          \
+        return r;                                                              \
+    }
+#define PYAD_GEN_S_2(name)                                                     \
+    static inline pyad_sval pyad_s_##name(pyad_sval a, pyad_sval b)            \
+    {                                                                          \
+        pyad_sval r = {a.known && b.known, 0.0};                               \
+        if (r.known)                                                           \
+            r.c = pyad_v_##name(a.c, b.c);                                     \
+        return r;                                                              \
+    }
+#define PYAD_GEN_S_3(name)                                                     \
+    static inline pyad_sval pyad_s_##name(pyad_sval a, pyad_sval b, pyad_sval c) \
+    {                                                                          \
+        pyad_sval r = {a.known && b.known && c.known, 0.0};                    \
+        if (r.known)                                                           \
+            r.c = pyad_v_##name(a.c, b.c, c.c);                                \
+        return r;                                                              \
+    }
+#define PYAD_GEN_S_N(name)
+#define PYAD_GEN_S_(name, code, arity, hess, uf) PYAD_GEN_S_##arity(name)
+PYAD_OP_LIST(PYAD_GEN_S_)
+#undef PYAD_GEN_S_
+
+/* zero[i] = 1 when partial i of op over n operands is a constant 0. */
+#define PYAD_SX_(j) pyad_s_unknown_()
+#define PYAD_SPUT_(i, v)                                                       \
+    do {                                                                       \
+        pyad_sval s_ = (v);                                                    \
+        zero[i] = (uint8_t)(s_.known && s_.c == 0.0);                          \
+    } while (0)
+#define PYAD_ZERO_CASE_(name, code, arity, hess, uf)                           \
+    case PYAD_OP_##name:                                                       \
+        PYAD_PARTIALS_##name(PYAD_STR, pyad_sval, PYAD_SX_, y_, PYAD_SPUT_, n); \
+        break;
+static inline void pyad_op_zero_partials(int op, size_t n, uint8_t *zero)
+{
+    pyad_sval y_ = pyad_s_unknown_();
+    (void)y_;
+    for (size_t i = 0; i < n; i++)
+        zero[i] = 0;
+    switch (op) {
+        PYAD_OP_LIST(PYAD_ZERO_CASE_)
+    default:
+        break;
+    }
+}
+#undef PYAD_ZERO_CASE_
+#undef PYAD_SX_
+#undef PYAD_SPUT_
+/* ==== end of higher order =================================================== */
+
 #endif

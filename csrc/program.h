@@ -52,6 +52,7 @@ struct pyad_program {
 void *pyad_program_alloc(size_t count, size_t size);
 void *pyad_locked_alloc(size_t bytes);
 void pyad_locked_free(void *const *blocks, size_t n);
+void *pyad_locked_realloc(void *p, size_t bytes);
 #define PYAD_RELEASE(...)                                                  \
     do {                                                                   \
         void *const pyad_blocks_[] = {__VA_ARGS__};                        \

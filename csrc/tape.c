@@ -449,6 +449,16 @@ void *pyad_locked_alloc(size_t bytes)
     return p;
 }
 
+void *pyad_locked_realloc(void *p, size_t bytes)
+{
+    void *q = NULL;
+    pyad_lock(&lock);
+    if (!(fail_countdown >= 0 && fail_countdown-- == 0))
+        q = realloc(p, bytes ? bytes : 1);
+    pyad_unlock(&lock);
+    return q;
+}
+
 void pyad_locked_free(void *const *blocks, size_t n)
 {
     pyad_lock(&lock);

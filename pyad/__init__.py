@@ -9,8 +9,9 @@
 """
 
 from . import forking as _forking  # noqa: F401  (installs the fork() hooks)
+from . import pytree, sparsity  # noqa: F401  (pyad.pytree, pyad.sparsity)
 from . import ufuncs as _ufuncs  # noqa: F401  (installs Var.__array_ufunc__)
-from ._lib import lib as _lib
+from ._lib import lib as _synced_lib
 from .compiled import Compiled, Function, compile
 from .dot import to_dot
 from .dropped import GradientDroppedWarning
@@ -29,6 +30,7 @@ from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import *  # noqa: F403  (every op of the C registry: exp, sin, where, ...)
 from .ops import __all__ as _op_names
+from .transforms import hessian, hvp, jacobian, jvp, vjp
 from .var import Var
 from .var import release_dead as _release_dead
 
@@ -47,7 +49,7 @@ def live_nodes() -> int:
     3
     """
     _release_dead()
-    return _lib.pyad_live_nodes()
+    return _synced_lib.pyad_live_nodes()
 
 
 __all__ = [
@@ -57,6 +59,11 @@ __all__ = [
     "value_and_grad",
     "gradcheck",
     "zero_grad",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "jvp",
+    "vjp",
     "errstate",
     "geterr",
     "live_nodes",

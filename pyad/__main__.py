@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     def pyad_call() -> float:
         a, b, c = Var(2.0), Var(5.0), Var(-3.0)
         example(a, b, c).backward()
-        return a.grad
+        return float(a.grad)
 
     def float_call() -> float:
         return example_floats(2.0, 5.0, -3.0)

@@ -67,7 +67,7 @@ REFILL = 1024  # handles reserved per sync: ~one sync per REFILL ops
 # `free` stays empty, so every op takes its slow path and is recorded by a
 # direct C call, which checks at the op.
 direct = [1 if os.environ.get("PYAD_DIRECT", "") not in ("", "0") else 0]
-_refill_lock = threading.Lock()  # orders refills against entering direct mode
+_refill_lock = threading.RLock()  # orders refills against entering direct mode
 _failed = ffi.new("int64_t *")
 
 
@@ -123,6 +123,8 @@ _PURE = (
     "pyad_get_errmode",
     "pyad_py_sync",
     "pyad_fork_",  # the fork hooks hold _refill_lock already
+    "pyad_sparsity_",
+    "pyad_vmath",
 )
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 import threading
 
-from . import _lib, compiled, replay, tracing
+from . import _lib, compiled, dropped, replay, tracing
+from . import var as _var
 from ._lib import lib
 
 __all__: list[str] = []
@@ -26,7 +27,14 @@ __all__: list[str] = []
 
 def _locks() -> list[threading.Lock]:
     # The order of acquisition; see the top.
-    return [compiled._state_lock, tracing._tracers_lock, replay._pool_lock, _lib._refill_lock]
+    return [
+        compiled._state_lock,
+        tracing._tracers_lock,
+        replay._pool_lock,
+        dropped._lock,
+        _var.graph_grads_lock,
+        _lib._refill_lock,
+    ]
 
 
 def _before() -> None:

@@ -1,21 +1,33 @@
-"""JAX-style function transforms and checks built on Var."""
+"""JAX-style gradients (grad, value_and_grad), gradcheck and zero_grad.
+
+Arguments and results are pytrees (pyad.pytree): numbers, numpy arrays of
+any shape, and tuples/lists/dicts nesting them. The function receives Vars
+for numbers and object arrays of Vars for arrays, so ordinary numpy code
+works; gradients come back in the arguments' structure, as floats and
+float arrays. Called inside another transform (or on Vars), they return
+Vars instead, so transforms compose to any order: grad(grad(f)).
+The other transforms (jacobian, hessian, hvp, jvp, vjp) are in
+pyad.transforms.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Callable, overload
+from collections.abc import Iterable
+from typing import Any, Callable
 
+from . import var as _var
 from ._lib import ffi, lib
-from .dropped import watching
+from ._transform import argnums_tuple, grad_graph, gradient, scalar_output, trace
 from .errors import GradcheckError, check
-from .var import Real, Var, as_float
+from .var import Var, as_float
 
 # A function pyad can differentiate: Vars in, a Var or a real number out.
-Differentiable = Callable[..., "Var | Real"]
+Differentiable = Callable[..., Any]
 
 
 def zero_grad(*vars: Var) -> None:
-    """Set .grad = 0 on each given Var and on every node it depends on.
+    """Set .grad = 0 on each given Var and on every node it depends on
+    (dropping gradients that backward(create_graph=True) left as Vars).
 
     >>> import pyad
     >>> a = pyad.Var(3.0); y = a * a; y.backward()
@@ -28,108 +40,98 @@ def zero_grad(*vars: Var) -> None:
     if vars:
         handles = ffi.new("int64_t[]", [v._h for v in vars])
         check(lib.pyad_zero_grad(handles, len(vars)))
+        if _var.graph_grads:
+            from ._graphgrad import forget_below
+
+            for v in vars:
+                forget_below(v)
 
 
-# argnums: an int or an iterable of ints, checked here
-def _argnums_tuple(argnums: Any, nargs: int) -> tuple[bool, list[int]]:
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-    out = []
-    for i in nums:
-        if not isinstance(i, int):
-            raise TypeError(f"argnums must be ints, not {type(i).__name__}")
-        if not -nargs <= i < nargs:
-            raise ValueError(f"argnums {i} out of range for {nargs} arguments")
-        out.append(i % nargs)
-    return single, out
+def _value_and_grad(
+    f: Differentiable, argnums: Any, has_aux: bool, args: tuple[Any, ...]
+) -> tuple[Any, Any, Any]:
+    """(value, gradient in the structure argnums asks for, aux)."""
+    single, nums = argnums_tuple(argnums, len(args))
+    t = trace(f, args, nums, has_aux)
+    out = scalar_output(t.out, "grad")
+    wrt = t.inputs.vars
+    if t.nested:
+        flat = grad_graph(out, wrt)
+        value: Any = out
+    elif isinstance(out, Var):
+        flat = gradient([out], None, wrt)
+        value = lib.pyad_value(out._h)
+    else:
+        flat, value = [0.0] * len(wrt), out
+    grads = [t.inputs.structure(flat, num) for num in nums]
+    return value, grads[0] if single else tuple(grads), t.aux
 
 
-def _call_on_leaves(
-    f: Differentiable, args: Sequence[object], nums: Sequence[int]
-) -> tuple[float, list[float]]:
-    """f(*args) with args[i] made a leaf Var for each i in nums; returns the
-    value and the gradient for each entry of nums (repeats allowed)."""
-    args = list(args)
-    leaf: dict[int, Var] = {}
-    for i in nums:
-        if i in leaf:
-            continue
-        x = as_float(args[i])
-        if x is None:
-            raise TypeError(f"argument {i} must be a real number, not {type(args[i]).__name__}")
-        leaf[i] = args[i] = Var(x)
-    with watching(list(leaf.values()), "grad"):  # float(v) of a leaf's descendant warns
-        out = f(*args)
-    if isinstance(out, Var):
-        out.backward()
-        return out.val, [leaf[i].grad for i in nums]
-    value = as_float(out)
-    if value is None:
-        raise TypeError(
-            f"the function must return a Var or a real number, not {type(out).__name__}"
-        )
-    return value, [0.0 for _ in nums]  # output does not depend on them
-
-
-@overload
-def value_and_grad(f: Differentiable, argnums: int = 0) -> Callable[..., tuple[float, float]]: ...
-@overload
 def value_and_grad(
-    f: Differentiable, argnums: Iterable[int]
-) -> Callable[..., tuple[float, tuple[float, ...]]]: ...
-def value_and_grad(
-    f: Differentiable, argnums: int | Iterable[int] = 0
-) -> Callable[..., tuple[float, float | tuple[float, ...]]]:
+    f: Differentiable, argnums: int | Iterable[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """Like jax.value_and_grad: g(*args) -> (f(*args), df/dargs).
 
-    Arguments and results are floats; with a tuple of argnums the gradient
-    is a tuple.
+    f must return a scalar (a Var or a number). The gradient has the
+    structure of the argument (a tuple of them for a tuple of argnums).
+    With has_aux=True, f returns (value, aux) and g gives ((value, aux),
+    gradient).
 
-    >>> import pyad
+    >>> import numpy as np, pyad
     >>> pyad.value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
     (12.0, (4.0, 3.0))
+    >>> v, g = pyad.value_and_grad(lambda p: (p["w"] ** 2).sum() + p["b"])(
+    ...     {"w": np.array([1.0, 2.0]), "b": 0.5})
+    >>> v, g["w"].tolist(), g["b"]
+    (5.5, [2.0, 4.0], 1.0)
     """
 
-    def wrapped(*args: Real) -> tuple[float, float | tuple[float, ...]]:
-        single, nums = _argnums_tuple(argnums, len(args))
-        value, grads = _call_on_leaves(f, args, nums)
-        return value, (grads[0] if single else tuple(grads))
+    def wrapped(*args: Any) -> Any:
+        value, grads, aux = _value_and_grad(f, argnums, has_aux, args)
+        return ((value, aux), grads) if has_aux else (value, grads)
 
     wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
     return wrapped
 
 
-@overload
-def grad(f: Differentiable, argnums: int = 0) -> Callable[..., float]: ...
-@overload
-def grad(f: Differentiable, argnums: Iterable[int]) -> Callable[..., tuple[float, ...]]: ...
 def grad(
-    f: Differentiable, argnums: int | Iterable[int] = 0
-) -> Callable[..., float | tuple[float, ...]]:
-    """Like jax.grad: g(*args) -> df/dargs, floats in and out.
+    f: Differentiable, argnums: int | Iterable[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
+    """Like jax.grad: g(*args) -> df/dargs, in the arguments' structure.
 
-    >>> import pyad
+    Numbers give floats, arrays float arrays (f sees object arrays of
+    Vars). With has_aux=True, f returns (value, aux) and g gives
+    (gradient, aux). grad(grad(f)) and other compositions work to any
+    order: inside a transform the result is made of Vars.
+
+    >>> import numpy as np, pyad
     >>> pyad.grad(lambda x: x ** 3)(2.0)
     12.0
+    >>> pyad.grad(pyad.grad(lambda x: x ** 3))(2.0)
+    12.0
+    >>> rosen = lambda x: (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+    >>> pyad.grad(rosen)(np.array([1.0, 1.0, 1.0])).tolist()
+    [0.0, 0.0, 0.0]
     """
-    vg = value_and_grad(f, argnums)
 
-    def wrapped(*args: Real) -> float | tuple[float, ...]:
-        return vg(*args)[1]
+    def wrapped(*args: Any) -> Any:
+        _, grads, aux = _value_and_grad(f, argnums, has_aux, args)
+        return (grads, aux) if has_aux else grads
 
     wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
     return wrapped
 
 
-def _value_at(f: Differentiable, args: Sequence[float]) -> float:
+def _value_at(f: Differentiable, args: list[float]) -> float:
     out = f(*[Var(x) for x in args])
     return float(out.val if isinstance(out, Var) else out)
 
 
 def gradcheck(
-    f: Differentiable, *args: Real, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+    f: Differentiable, *args: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
 ) -> bool:
-    """Compare pyad's gradient of f at args with central finite differences.
+    """Compare pyad's gradient of f at args (numbers) with central finite
+    differences.
 
     Returns True, or raises GradcheckError naming the worst mismatch. The
     tolerances are torch.autograd.gradcheck's: |analytic - numeric| <=
@@ -145,7 +147,9 @@ def gradcheck(
         if v is None:
             raise TypeError(f"argument {i} must be a real number, not {type(x).__name__}")
         xs.append(v)
-    _, analytic = _call_on_leaves(f, xs, range(len(xs)))
+    analytic: tuple[float, ...] = ()
+    if xs:
+        analytic = _value_and_grad(f, tuple(range(len(xs))), False, tuple(xs))[1]
     worst: tuple[float, int, float, float] | None = None
     for i in range(len(xs)):
         up, down = list(xs), list(xs)

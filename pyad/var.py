@@ -16,6 +16,7 @@ import fractions
 import math
 import numbers
 import operator
+import threading
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, overload
 
 import numpy as np
@@ -103,6 +104,14 @@ guard_hook: Callable[[str, Var, object, object], None] | None = None
 # Called as float_hook(var) when float(var) is taken inside pyad.grad,
 # value_and_grad or a compiled trace (pyad/dropped.py); None elsewhere.
 float_hook: Callable[[Var], None] | None = None
+
+# Gradients that backward(create_graph=True) made, as Vars, keyed by the
+# handle of the Var whose .grad they are. Keyed by handle (an int), not by
+# Var, so that no node refers to its gradient: an entry dies with its Var
+# (Var.__del__ is swapped for one that drops it while the table is not
+# empty, so the usual __del__ does no extra work). See _graphgrad.py.
+graph_grads: dict[int, Var] = {}
+graph_grads_lock = threading.Lock()
 
 
 def release_dead() -> None:
@@ -209,21 +218,36 @@ class Var:
         check(lib.pyad_set_value(self._h, x))
 
     @property
-    def grad(self) -> float:
-        """The accumulated gradient, a float. Assignable (p.grad = 0).
+    def grad(self) -> Any:  # a float, or a Var after backward(create_graph=True)
+        """The accumulated gradient: a float, or after
+        backward(create_graph=True) a Var that can be differentiated again.
+        Assignable (p.grad = 0).
 
         >>> a = Var(3.0); (a * a).backward(); a.grad
         6.0
         >>> a.grad = 0; a.grad
         0.0
         """
+        if graph_grads:
+            g = graph_grads.get(self._h)
+            if g is not None:
+                return g
         return lib.pyad_grad(self._h)
 
     @grad.setter
-    def grad(self, value: Real) -> None:
+    def grad(self, value: Real | Var) -> None:
+        if isinstance(value, Var):
+            from ._graphgrad import set_graph_grad
+
+            set_graph_grad(self._h, value)
+            return
         x = as_float(value)
         if x is None:
             raise TypeError(f".grad must be a real number, not {type(value).__name__}")
+        if graph_grads:
+            graph_grads.pop(self._h, None)
+            if not graph_grads:
+                use_fast_del()
         check(lib.pyad_set_grad(self._h, x))
 
     @property
@@ -235,7 +259,7 @@ class Var:
         """
         return bool(check(lib.pyad_is_leaf(self._h)))
 
-    def backward(self, seed: Real = 1.0) -> None:
+    def backward(self, seed: Real | Var = 1.0, create_graph: bool = False) -> None:
         """Add seed * d(self)/d(node) to .grad of self and of every node it
         depends on. Calls accumulate, as in PyTorch.
 
@@ -244,20 +268,44 @@ class Var:
         6.0
         >>> y.backward(0.5); a.grad
         9.0
+
+        With create_graph=True the backward pass is itself recorded (as
+        PyTorch's): afterwards .grad of each Var self depends on is a Var,
+        which can be differentiated again; seed may then be a Var.
+
+        >>> a = Var(3.0); y = a * a * a
+        >>> y.backward(create_graph=True); g = a.grad; g.val
+        27.0
+        >>> a.zero_grad(); g.backward(); a.grad
+        18.0
         """
+        if create_graph:
+            from ._graphgrad import backward_graph
+
+            backward_graph(self, seed)
+            return
         s = as_float(seed)
         if s is None:
             raise TypeError(f"seed must be a real number, not {type(seed).__name__}")
         check(lib.pyad_backward(self._h, s))
+        if graph_grads:  # gradients that are Vars take the new numbers in
+            from ._graphgrad import absorb_numeric
+
+            absorb_numeric()
 
     def zero_grad(self) -> None:
-        """Set .grad to 0 on self and on every node self depends on.
+        """Set .grad to 0 on self and on every node self depends on (and
+        drop the gradients backward(create_graph=True) left as Vars).
 
         >>> a = Var(3.0); y = a * a; y.backward()
         >>> y.zero_grad(); a.grad, y.grad
         (0.0, 0.0)
         """
         check(lib.pyad_zero_grad(ffi.new("int64_t[1]", [self._h]), 1))
+        if graph_grads:
+            from ._graphgrad import forget_below
+
+            forget_below(self)
 
     def detach(self) -> Var:
         """A new leaf with the same value, cut off from the graph.
@@ -450,6 +498,41 @@ def _interval(kind: str, k: int, x: float) -> list[tuple[str, float]]:
     if k % 2 == 0:
         return [("ge", k - 0.5), ("le", k + 0.5)]
     return [("gt", k - 0.5), ("lt", k + 0.5)]
+
+
+_fast_del = Var.__del__
+
+
+def _del_with_graph_grads(self: Var, _append: Callable[[int], None] = dead.append) -> None:
+    # Var.__del__ while graph_grads is not empty: the gradient Var of this
+    # Var dies with it (before its handle can be reused).
+    try:
+        h = self._h
+    except AttributeError:  # __init__ failed before the node existed
+        return
+    if graph_grads:
+        graph_grads.pop(h, None)
+        if not graph_grads:
+            use_fast_del()
+    _append(h)
+
+
+def use_fast_del() -> None:
+    """Put the usual Var.__del__ back if graph_grads is empty. Never waits:
+    __del__ may run while this thread holds the lock, and staying on the
+    other __del__ a while longer is harmless."""
+    if graph_grads_lock.acquire(False):
+        try:
+            if not graph_grads:
+                setattr(Var, "__del__", _fast_del)  # noqa: B010  (mypy: no method assignment)
+        finally:
+            graph_grads_lock.release()
+
+
+def use_graph_del() -> None:
+    """Var.__del__ that drops graph_grads entries; call with the lock held,
+    before adding an entry."""
+    setattr(Var, "__del__", _del_with_graph_grads)  # noqa: B010
 
 
 def _leaf_from_state(val: float, grad: float) -> Var:

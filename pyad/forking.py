@@ -25,7 +25,7 @@ from ._lib import lib
 __all__: list[str] = []
 
 
-def _locks() -> list[threading.Lock]:
+def _locks() -> list[threading.Lock | threading.RLock]:
     # The order of acquisition; see the top.
     return [
         compiled._state_lock,

@@ -82,6 +82,18 @@ enum { PYAD_REC_CONST0 = 256, PYAD_REC_CONST1 = 512, PYAD_REC_LEAF = 1024 };
 int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
                  size_t refill, int64_t *failed);
 
+/* The base class of pyad.Var (CPython only; used by pyad/_lib.py alone):
+ * one slot `_h`, the handle, and a finalizer in C that appends `_h` to the
+ * list `dead` (an id()) when the Var dies. In C, a finalizer is atomic with
+ * respect to signal handlers (a Python __del__ can be interrupted by Ctrl-C
+ * before its first line, losing the handle and the graph behind it), and
+ * no Python frame runs; and a class method `_fresh()` that makes a Var
+ * owning the last handle of the list `free_list` (the reserved handles), so
+ * that no signal can land between taking a handle and a Var owning it.
+ * Stores the class in the dict `ns` (an id()) under "VarBase". Returns OK,
+ * or NOMEM. */
+int pyad_py_var_base(uintptr_t dead, uintptr_t free_list, uintptr_t ns);
+
 /* Evaluate an op on plain numbers (no recording); *out receives the value. */
 int pyad_eval(int op, const double *x, size_t n, double *out);
 

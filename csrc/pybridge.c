@@ -22,7 +22,9 @@
  */
 #define Py_LIMITED_API 0x03090000
 #include <Python.h>
+#include <structmember.h>
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "tape.h"
@@ -172,5 +174,133 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead_list, uintptr_t free_list,
         PyGILState_Release(gil);
     }
     pyad_unlock(&pyad_tape_lock);
+    return st;
+}
+
+/* ---- VarBase: the base class of pyad.Var ---------------------------------
+ *
+ * A Var is one object with one slot, its handle. When it dies its handle
+ * goes to the list `dead`, which the next sync releases. That is done here,
+ * in C, rather than in a Python __del__: CPython runs signal handlers at the
+ * start of every Python function, so Ctrl-C could raise KeyboardInterrupt
+ * at the first line of a __del__, the exception would be ignored (as every
+ * finalizer's is) and the handle lost, with every node behind it. A C
+ * finalizer runs no Python code, so no signal handler runs inside it; and it
+ * costs no Python frame per op. The class is not tracked by the cyclic GC
+ * (a handle is an int: no cycles), so Vars do not trigger collections.
+ *
+ * The finalizer is tp_finalize, so that pyad/var.py can swap Var.__del__
+ * for a Python one while gradients recorded by backward(create_graph=True)
+ * exist (that one releases the handle itself), and put this one back. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *h; /* the handle (an int), NULL until __init__ sets it */
+} pyad_var_object;
+
+static PyObject *var_dead; /* the list `dead`, one reference, kept for good */
+static PyObject *var_free; /* the list `free` of reserved handles, likewise */
+static PyObject *var_base; /* the class */
+
+static void var_finalize(PyObject *self)
+{
+    PyObject *h = ((pyad_var_object *)self)->h;
+    PyObject *type, *value, *tb;
+    if (!h)
+        return; /* __init__ failed before the node existed */
+    PyErr_Fetch(&type, &value, &tb);
+    if (PyList_Append(var_dead, h) < 0)
+        PyErr_Clear(); /* no memory for one list slot: the node stays (a leak, never a crash) */
+    PyErr_Restore(type, value, tb);
+}
+
+static void var_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    freefunc free_slot;
+    /* A subclass's dealloc (Var's) has already called the finalizer. */
+    if ((PyObject *)tp == var_base)
+        var_finalize(self);
+    Py_CLEAR(((pyad_var_object *)self)->h);
+    free_slot = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    free_slot(self);
+    Py_DECREF(tp); /* instances of heap types own a reference to their type */
+}
+
+/* Var._fresh(): a new Var owning the last reserved handle of `free`
+ * (IndexError if there is none). One C call, so no signal handler runs
+ * between taking the handle and a Var owning it: an op interrupted after
+ * this drops the Var, whose finalizer queues the handle, and the sync
+ * gives the reserved handle back. The handle is taken after the object is
+ * allocated, since the allocation may run the GC, finalizers and a sync. */
+static PyObject *var_fresh(PyObject *cls, PyObject *unused)
+{
+    allocfunc alloc = (allocfunc)PyType_GetSlot((PyTypeObject *)cls, Py_tp_alloc);
+    PyObject *v = alloc((PyTypeObject *)cls, 0), *h;
+    Py_ssize_t n;
+    (void)unused;
+    if (!v)
+        return NULL;
+    n = PyList_Size(var_free);
+    if (n <= 0) {
+        Py_DECREF(v);
+        PyErr_SetString(PyExc_IndexError, "no reserved handle");
+        return NULL;
+    }
+    h = PyList_GetItem(var_free, n - 1);
+    Py_INCREF(h);
+    if (PyList_SetSlice(var_free, n - 1, n, NULL) < 0) {
+        Py_DECREF(h);
+        Py_DECREF(v);
+        return NULL;
+    }
+    ((pyad_var_object *)v)->h = h;
+    return v;
+}
+
+static PyMethodDef var_methods[] = {
+    {"_fresh", (PyCFunction)var_fresh, METH_NOARGS | METH_CLASS,
+     "A new Var owning a reserved handle (pyad/record.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef var_members[] = {
+    {"_h", T_OBJECT_EX, offsetof(pyad_var_object, h), 0,
+     "the node's handle in the C core"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot var_slots[] = {
+    {Py_tp_finalize, (void *)var_finalize},
+    {Py_tp_dealloc, (void *)var_dealloc},
+    {Py_tp_members, (void *)var_members},
+    {Py_tp_methods, (void *)var_methods},
+    {Py_tp_doc, (void *)"The C part of pyad.Var: the handle and its release."},
+    {0, NULL},
+};
+
+static PyType_Spec var_spec = {
+    "pyad.VarBase", (int)sizeof(pyad_var_object), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, var_slots,
+};
+
+int pyad_py_var_base(uintptr_t dead_list, uintptr_t free_list, uintptr_t ns)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int st = PYAD_OK;
+    if (!var_base) {
+        var_base = PyType_FromSpec(&var_spec);
+        if (var_base) {
+            var_dead = (PyObject *)dead_list;
+            var_free = (PyObject *)free_list;
+            Py_INCREF(var_dead);
+            Py_INCREF(var_free);
+        }
+    }
+    if (!var_base || PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0) {
+        PyErr_Clear();
+        st = PYAD_ERR_NOMEM;
+    }
+    PyGILState_Release(gil);
     return st;
 }

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import ops as _ops
-from ._lib import ffi, lib
+from ._lib import VarBase, ffi, lib
 from .errors import check
 from .optable import OPS
 from .var import Var, _fmt, _new, as_float
@@ -45,7 +45,7 @@ for _op in OPS:
 
 # Vars made and read without a Python frame per element: map() over the
 # C-level constructor and the slot's descriptor.
-_slot: Any = Var.__dict__["_h"]  # the __slots__ member descriptor
+_slot: Any = VarBase.__dict__["_h"]  # the slot's member descriptor (C)
 _set_h = _slot.__set__
 _get_h = _slot.__get__
 

@@ -53,7 +53,7 @@ except ImportError:
             "`python setup.py build_ext --inplace` for development)"
         ) from None
 
-__all__ = ["ffi", "lib", "core", "pending", "dead", "free", "sync", "direct"]
+__all__ = ["ffi", "lib", "core", "pending", "dead", "free", "sync", "direct", "VarBase"]
 
 # ---- the record buffer ------------------------------------------------------
 
@@ -69,6 +69,22 @@ REFILL = 1024  # handles reserved per sync: ~one sync per REFILL ops
 direct = [1 if os.environ.get("PYAD_DIRECT", "") not in ("", "0") else 0]
 _refill_lock = threading.RLock()  # orders refills against entering direct mode
 _failed = ffi.new("int64_t *")
+
+# The base class of pyad.Var, made in C (csrc/pybridge.c): the `_h` slot and
+# a C finalizer that appends it to `dead`, atomic under Ctrl-C.
+if TYPE_CHECKING:
+
+    class VarBase:
+        _h: int
+
+        @classmethod
+        def _fresh(cls) -> Any: ...  # a new instance owning a handle of `free`
+
+else:
+    _ns: dict[str, Any] = {}
+    if core.pyad_py_var_base(id(dead), id(free), id(_ns)) != 0:
+        raise MemoryError("pyad: cannot make the Var class")
+    VarBase = _ns.pop("VarBase")
 
 
 def sync() -> None:
@@ -122,6 +138,7 @@ _PURE = (
     "pyad_eval",
     "pyad_get_errmode",
     "pyad_py_sync",
+    "pyad_py_var_base",
     "pyad_fork_",  # the fork hooks hold _refill_lock already
     "pyad_sparsity_",
     "pyad_vmath",

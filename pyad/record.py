@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, cast, overload
 
 import numpy as np
 
-from ._lib import core, ffi, free, lib, pending, sync
+from ._lib import core, ffi, lib, pending, sync
 from .errors import check
 from .optable import CODE
 from .var import Real, UnaryFunction, Var, _fmt, _new, _type_error, as_float
@@ -149,43 +149,43 @@ def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     def forward(
         a: Var,
         b: Any,
-        _pop: Callable[[], int] = free.pop,
+        _fresh: Callable[[], Var] = Var._fresh,
         _rec: Callable[[tuple[Any, ...]], None] = pending.append,
         _vv: int = op,
         _vc: int = op | _CONST1,
     ) -> Any:
+        # The result Var owns its handle before the record names it: if
+        # Ctrl-C lands in between, the Var dies and its handle goes back.
         tb = type(b)
         if tb is Var:
             try:
-                h = _pop()
+                v = _fresh()
             except IndexError:
                 return _direct(_vv, name, a, b)
-            _rec((_vv, a._h, b._h, h))
+            _rec((_vv, a._h, b._h, v._h))
         elif tb is float:
             try:
-                h = _pop()
+                v = _fresh()
             except IndexError:
                 return _direct(_vv, name, a, b)
-            _rec((_vc, a._h, b, h))
+            _rec((_vc, a._h, b, v._h))
         elif isinstance(b, Var):  # a subclass instance
             try:
-                h = _pop()
+                v = _fresh()
             except IndexError:
                 return _direct(_vv, name, a, b)
-            _rec((_vv, a._h, b._h, h))
+            _rec((_vv, a._h, b._h, v._h))
         else:
             f = as_float(b)
             if f is None:
                 return elementwise(name, a, b)
             return forward(a, f)
-        v = _new(Var)
-        v._h = h
         return v
 
     def reflected(
         a: Var,
         b: Any,
-        _pop: Callable[[], int] = free.pop,
+        _fresh: Callable[[], Var] = Var._fresh,
         _rec: Callable[[tuple[Any, ...]], None] = pending.append,
         _op: int = op,
         _cv: int = op | _CONST0,
@@ -197,12 +197,10 @@ def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
                 return elementwise(name, b, a)
             b = f
         try:
-            h = _pop()
+            v = _fresh()
         except IndexError:
             return _direct(_op, name, b, a)
-        _rec((_cv, b, a._h, h))
-        v = _new(Var)
-        v._h = h
+        _rec((_cv, b, a._h, v._h))
         return v
 
     return forward, reflected
@@ -233,22 +231,22 @@ def unary(name: str) -> UnaryFunction:
 
     def function(
         x: object,
-        _pop: Callable[[], int] = free.pop,
+        _fresh: Callable[[], Var] = Var._fresh,
         _rec: Callable[[tuple[Any, ...]], None] = pending.append,
         _op: int = op,
     ) -> Var | float:
         if type(x) is Var or isinstance(x, Var):
             try:
-                h = _pop()
+                v = _fresh()
             except IndexError:
                 sync()
                 h = core.pyad_unary(_op, x._h)
                 if h < 0:
                     _fail(h, name, x)
-            else:
-                _rec((_op, x._h, 0, h))
-            v = _new(Var)
-            v._h = h
+                v = _new(Var)
+                v._h = h
+                return v
+            _rec((_op, x._h, 0, v._h))
             return v
         return eval_numbers(_op, name, x)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, Union, overload
 
 import numpy as np
 
-from ._lib import core, dead, ffi, free, lib, pending, sync
+from ._lib import VarBase, core, dead, ffi, free, lib, pending, sync
 from .errors import check
 
 if TYPE_CHECKING:
@@ -139,15 +139,18 @@ def _fmt(x: Any) -> str:  # a Var or a real number
     return repr(lib.pyad_value(x._h) if isinstance(x, Var) else float(x))
 
 
-class Var:
+class Var(VarBase):
     """A scalar that records the operations applied to it.
 
     >>> a = Var(2.0); y = a * a + 1; y.backward(); (y.val, a.grad)
     (5.0, 4.0)
     """
 
-    __slots__ = ("_h",)
-    _h: int  # the handle of the node
+    # The one slot, `_h` (the handle of the node), and the finalizer that
+    # queues it when the Var dies are VarBase's, in C (csrc/pybridge.c): the
+    # next sync releases the queue (_lib.py).
+    __slots__ = ()
+    _h: int
 
     if TYPE_CHECKING:
         # Made by ops.py with the factories at the bottom of this file and
@@ -185,17 +188,10 @@ class Var:
             h = free.pop()
         except IndexError:  # no reserved handle (or direct mode): record now
             sync()
-            h = check(core.pyad_leaf(x))
+            self._h = check(core.pyad_leaf(x))
         else:
+            self._h = h  # owned before the record names it (see record.py)
             pending.append((_LEAF, x, 0, h))
-        self._h = h
-
-    # Queue the handle; C releases the queue at its next sync (_lib.py).
-    def __del__(self, _append: Callable[[int], None] = dead.append) -> None:
-        try:
-            _append(self._h)
-        except AttributeError:  # __init__ failed before the node existed
-            return
 
     # ---- state --------------------------------------------------------
     @property
@@ -500,7 +496,7 @@ def _interval(kind: str, k: int, x: float) -> list[tuple[str, float]]:
     return [("gt", k - 0.5), ("lt", k + 0.5)]
 
 
-_fast_del = Var.__del__
+_fast_del = getattr(Var, "__del__")  # noqa: B009  (VarBase's C finalizer; mypy does not see it)
 
 
 def _del_with_graph_grads(self: Var, _append: Callable[[int], None] = dead.append) -> None:

@@ -60,8 +60,12 @@ class Calls(Retracing):
         input directions or per output weights, shaped like the arguments
         or the outputs (without a signature: flat vectors of n or m, or
         (N, n) / (N, m) for a batch)."""
-        self._arity(len(xs))
         sig = self.sig
+        if sig is not None and sig.k == 1 == len(xs) and self.dims is not None:
+            fast = self._one_array(xs[0], extras)
+            if fast is not None:
+                return fast
+        self._arity(len(xs))
         if sig is None:
             vals, N = replay.parse_args(xs)
             if N is None:
@@ -78,6 +82,21 @@ class Calls(Retracing):
         call = sig.operands(groups, self.dims)
         self._bind_dims({k: v for k, v in call.dims.items() if k in sig.in_names})
         return Operands(call.groups[0], call.groups[1:], call.loop)
+
+    def _one_array(self, x: Any, extras: Sequence[tuple[Any, str, str]]) -> Operands | None:
+        """The common call of a one-argument signature, checked in a few
+        steps: x (and any directions) float64 C-contiguous arrays of exactly
+        the core shape, one point. None: take the general path."""
+        assert self.sig is not None and self.dims is not None
+        shape = self.sig.shape(self.sig.ins[0], self.dims)
+        if not _exact(x, shape):
+            return None
+        flat = []
+        for v, side, _ in extras:
+            if side != "in" or not _exact(v, shape):
+                return None
+            flat.append(v.reshape(-1))
+        return Operands(x.reshape(-1), flat, ())
 
     def _evaluate(self, ops: Operands, point_run: Any, batch_run: Any) -> Any:
         """Run at one point or over a batch with the loops of Retracing."""
@@ -116,6 +135,8 @@ class Calls(Retracing):
         """Values (loop + (m,)) as the function returns them."""
         if self.sig is not None:
             assert self.dims is not None and loop is not None
+            if loop == () and self.sig.outs == [()]:  # one scalar output
+                return float(v[0])
             return self.sig.values(v, loop, self.dims)
         if loop is None:
             return tuple(v.tolist()) if self.tuple_out else float(v[0])
@@ -125,6 +146,8 @@ class Calls(Retracing):
         """Per input (loop + (n,)) as the arguments are given."""
         if self.sig is not None:
             assert self.dims is not None and loop is not None
+            if loop == () and self.sig.k == 1 and self.sig.ins[0]:  # one array argument
+                return g.reshape(self.sig.shape(self.sig.ins[0], self.dims))
             return self.sig.like_inputs(g, loop, self.dims)
         return g
 
@@ -135,6 +158,16 @@ class Calls(Retracing):
                 f"{what}() needs a function with one output; this one returns "
                 f"{self.n_out} values: use jacobian()"
             )
+
+
+def _exact(a: Any, shape: tuple[int, ...]) -> bool:
+    return (
+        type(a) is np.ndarray
+        and a.dtype == np.float64
+        and a.shape == shape
+        and bool(a.flags.c_contiguous)
+        and len(shape) > 0
+    )
 
 
 def _holds_var(x: Any) -> bool:

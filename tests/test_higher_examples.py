@@ -91,3 +91,15 @@ def test_laplace_approximation_of_a_logistic_regression():
     assert np.allclose(f.hessian(r.x), H_ref, rtol=1e-12, atol=1e-12)
     assert np.allclose(cov, np.linalg.inv(H_ref), rtol=1e-10)
     assert np.all(np.abs(r.x - [-0.5, 1.5, -2.0]) < 3 * np.sqrt(np.diag(cov)))
+
+
+def test_the_examples_of_docs_higher_order_md():
+    import doctest
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs")
+    path = os.path.join(path, "higher-order.md")
+    if not os.path.exists(path):
+        pytest.skip("docs/ is not next to the tests (installed package)")
+    result = doctest.testfile(path, module_relative=False)
+    assert result.failed == 0 and result.attempted > 10

@@ -130,6 +130,14 @@ def test_batches_equal_each_point_bit_for_bit_with_any_workers():
             assert t[j] == c.jvp(X[j], V[j])[1] and out[j] == c(X[j])
             assert np.array_equal(w[j], c.vjp(X[j], 2.0)[1])
             assert np.array_equal(S[j].toarray(), c.hessian(X[j], sparse=True).toarray())
+    # n = 20: the dense Hessian is coloured (3 colours) at one point and in a batch
+    c20 = pyad.compile(rosen, signature="(n)->()")
+    X20 = rng.uniform(-2, 2, (9, 20))
+    H20 = c20.hessian(X20, workers=2)
+    assert c20.hessian_sparsity().n_colors == 3
+    assert all(np.array_equal(H20[j], c20.hessian(X20[j])) for j in range(9))
+    assert np.array_equal(H20, H20.transpose(0, 2, 1))
+    assert close(H20[4], pyad.hessian(rosen)(X20[4]))
     # loop shape (2, 3): results keep it
     assert c.hessian(X[:6].reshape(2, 3, 6)).shape == (2, 3, 6, 6)
 

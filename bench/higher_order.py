@@ -126,7 +126,7 @@ def programs(n=100, f=rosen):
     color = ffi.from_buffer("int32_t[]", pat.color)
     cases = {
         "gradient (replay, pyad_program_eval)": (
-            lambda: lib.pyad_program_eval(p, x, vals, g, ew, prog.program.work_size, info),
+            lambda: lib.pyad_program_eval(p, x, n, vals, 1, g, n, ew, prog.program.work_size, info),
             2000,
         ),
         "gradient (lanes, pyad_program_vjp)": (

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import replay
+from ._lib import lib
 from .calls import Calls, Operands
 from .columns import Columns
 from .errors import GuardMissError
@@ -50,16 +52,12 @@ class HigherOrder(Calls):
 
     def _point_or_batch(self, ops: Operands, point: Any, batch: Any, workers: int | None) -> Any:
         if not isinstance(ops.x, Columns):
-            from . import replay
-
             replay.check_workers(workers)
         return self._evaluate(ops, point, batch)
 
     def _guarded(self, prog: Program, run: Any) -> tuple[int, Any, Any]:
         """A one-point evaluator of prog's Frozen as the retrace loop wants
         it: a guard that misses is a status, not an exception."""
-        from ._lib import lib
-
         try:
             return 0, run(self._frozen(prog)), None
         except GuardMissError:
@@ -140,6 +138,8 @@ class HigherOrder(Calls):
         )
         self._single("hessian")
         H = res[0]
+        if self.sig is not None and ops.loop == () and self.sig.k == 1 and self.sig.ins[0]:
+            return H.reshape(2 * self.sig.shape(self.sig.ins[0], self.dims or {}))
         if self.sig is not None:
             assert self.dims is not None and ops.loop is not None
             return self.sig.hessian(H, ops.loop, self.dims)

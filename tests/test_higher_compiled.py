@@ -313,3 +313,52 @@ def test_pickles_keep_the_signature_and_refuse_bad_ones():
     plain = pyad.compile(lambda x: x * x)
     plain(2.0)
     assert pickle.loads(pickle.dumps(plain)).signature is None
+
+
+# ---- Ctrl-C in a batch of a higher-order method ------------------------------------
+
+
+def test_ctrl_c_during_higher_order_batches(tmp_path):
+    """A long batch of f.hessian / f.hvp stops soon after Ctrl-C, on the
+    calling thread (short C calls) and with workers (cancelled and awaited
+    before the buffers go), and the function stays right."""
+    from support import run_script
+
+    out = run_script(
+        tmp_path,
+        """
+import os, signal, sys, threading, time
+import numpy as np
+import pyad
+
+def heavy(x):
+    z = x[0]
+    for i in range(40):
+        z = pyad.sin(z * x[1] + 0.1 * i) + pyad.tanh(z) * x[2]
+    return z
+
+f = pyad.compile(heavy, signature="(n)->()")
+X = np.random.default_rng(0).uniform(-1, 1, (400_000, 3))
+V = np.ones(3)
+for call in (lambda: f.hessian(X), lambda: f.hvp(X, V, workers=2),
+             lambda: f.hessian(X, workers=2)):
+    t = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    t.start()
+    t0 = time.perf_counter()
+    try:
+        call()
+    except KeyboardInterrupt:
+        latency = time.perf_counter() - t0 - 0.3
+    else:
+        sys.exit("the batch ended before the interrupt: make it longer")
+    t.join()
+    junk = np.full(X.shape[0] * 9, 7.0)  # memory the batch's outputs may reuse
+    time.sleep(0.2)
+    assert (junk == 7.0).all(), "freed memory was written after the call"
+    assert latency < 1.0, latency
+H = f.hessian(X[:50], workers=2)
+assert all(np.array_equal(H[j], f.hessian(X[j])) for j in (0, 49))
+print("ok")
+""",
+    )
+    assert out.strip() == "ok", out

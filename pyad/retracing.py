@@ -107,7 +107,13 @@ class Retracing:
         if self.sig is not None:
             assert self.dims is not None  # bound by the call
             fn = self.sig.flat_function(fn, self.dims, out_shapes)
-        arrays, n_out, tuple_out = trace(fn, xs)
+        try:
+            arrays, n_out, tuple_out = trace(fn, xs)
+        except BaseException:
+            with state_lock:
+                if self.n_in is None and not self._traces:  # no trace fixed the sizes:
+                    self.dims = None  # the next call may bring others
+            raise
         prog = Program(arrays, n_out)
         new_dims = self.sig.out_dims(out_shapes) if self.sig is not None else {}
         with state_lock:

@@ -281,6 +281,11 @@ def test_signature_errors_say_what_was_expected():
     g = pyad.compile(lambda x: x.sum(), signature="(n)->(m)")
     with pytest.raises(ValueError, match=r"output 0 has shape \(\), but the signature"):
         g(np.ones(3))
+    # a first call whose trace fails fixes nothing
+    k = pyad.compile(lambda x: x[3] * x[0], signature="(n)->()")
+    with pytest.raises(IndexError):
+        k(np.ones(3))
+    assert k(np.full(4, 2.0)) == 4.0
     h = pyad.compile(lambda x: x.sum(), signature="(3)->()")
     with pytest.raises(ValueError, match="signature's size"):
         h(np.ones(2))

@@ -343,7 +343,7 @@ def heavy(x):
     return z
 
 f = pyad.compile(heavy, signature="(n)->()")
-X = np.random.default_rng(0).uniform(-1, 1, (400_000, 3))
+X = np.random.default_rng(0).uniform(-1, 1, (1_000_000, 3))
 V = np.ones(3)
 for call in (lambda: f.hessian(X), lambda: f.hvp(X, V, workers=2),
              lambda: f.hessian(X, workers=2)):

@@ -1,7 +1,8 @@
-"""Higher-order derivatives (issue 11, phase 1). Run from the repository root:
+"""Higher-order derivatives (issue 11). Run from the repository root:
 
-    python bench/higher_order.py            # all three sections
-    python bench/higher_order.py eager      # or: programs, sparse
+    python bench/higher_order.py            # all sections
+    python bench/higher_order.py eager      # or: programs, programs_square,
+                                            # compiled, sparse
 
 1. eager: pyad.hessian of the extended Rosenbrock function (n = 100), whole
    call (record, freeze, pattern, colouring, Hessian in C), next to
@@ -12,8 +13,13 @@
    pyad.compile, and the lane engine's vjp), jvp, hvp, dense Hessian (n
    lanes) and coloured Hessian (3 lanes); CasADi SX Functions of gradient,
    jtimes and hessian beside them when casadi is installed.
-3. sparse: a banded (pentadiagonal) function of 10,000 variables: its
-   pattern, colours, and the coloured Hessian against one hvp.
+3. compiled: the same through the public API of pyad.compile(rosen,
+   signature="(n)->()") -- f.grad, f.hvp, f.hessian (dense result, coloured
+   in C), f.hessian(sparse=True) -- per call, Python included, next to
+   CasADi SX Functions called from Python and jax.jit.
+4. sparse: a banded (pentadiagonal) function of 10,000 variables: its
+   pattern, colours, and the coloured Hessian against one hvp, through the
+   frozen program and through f.hessian(x, sparse=True) / f.hvp.
 
 Times are CPU time of this process (time.process_time: robust to the other
 load of a shared machine; single-threaded), medians of interleaved repeats;
@@ -120,7 +126,7 @@ def programs(n=100, f=rosen):
     color = ffi.from_buffer("int32_t[]", pat.color)
     cases = {
         "gradient (replay, pyad_program_eval)": (
-            lambda: lib.pyad_program_eval(p, x, vals, g, ew, prog.program.work_size, info),
+            lambda: lib.pyad_program_eval(p, x, n, vals, 1, g, n, ew, prog.program.work_size, info),
             2000,
         ),
         "gradient (lanes, pyad_program_vjp)": (
@@ -166,6 +172,47 @@ def programs(n=100, f=rosen):
     table(measure(cases), "gradient (replay, pyad_program_eval)")
 
 
+def compiled(n=100):
+    x0, v0 = np.linspace(-1.2, 1.1, n), np.ones(n)
+    cases = {}
+    for name, fn in (("x ** 2", rosen), ("np.square", rosen_square)):
+        f = pyad.compile(fn, signature="(n)->()")
+        assert np.allclose(f.hessian(x0), pyad.hessian(rosen)(x0), rtol=1e-13, atol=1e-10)
+        cases[f"f.grad ({name})"] = (lambda f=f: f.grad(x0), 1000)
+        cases[f"f.hvp ({name})"] = (lambda f=f: f.hvp(x0, v0), 1000)
+        cases[f"f.hessian ({name})"] = (lambda f=f: f.hessian(x0), 300)
+        cases[f"f.hessian(sparse=True) ({name})"] = (lambda f=f: f.hessian(x0, sparse=True), 300)
+    try:
+        import casadi as ca
+
+        X, V = ca.SX.sym("x", n), ca.SX.sym("v", n)
+        F = rosen_casadi(X)
+        cg = ca.Function("g", [X], [ca.gradient(F, X)])
+        chv = ca.Function("hv", [X, V], [ca.jtimes(ca.gradient(F, X), X, V)])
+        ch = ca.Function("h", [X], [ca.hessian(F, X)[0]])
+        assert np.allclose(np.array(ch(x0)), pyad.hessian(rosen)(x0), rtol=1e-12, atol=1e-9)
+        cases["CasADi SX gradient (numpy in, DM out)"] = (lambda: cg(x0), 500)
+        cases["CasADi SX jtimes (hvp)"] = (lambda: chv(x0, v0), 500)
+        cases["CasADi SX hessian"] = (lambda: ch(x0), 500)
+    except ImportError:
+        pass
+    try:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        jx, jv = jax.numpy.array(x0), jax.numpy.array(v0)
+        jg = jax.jit(jax.grad(rosen))
+        jhv = jax.jit(lambda x, v: jax.jvp(jax.grad(rosen), (x,), (v,))[1])
+        jh = jax.jit(jax.hessian(rosen))
+        cases["jax.jit(grad)"] = (lambda: jg(jx).block_until_ready(), 300)
+        cases["jax.jit(hvp)"] = (lambda: jhv(jx, jv).block_until_ready(), 300)
+        cases["jax.jit(hessian)"] = (lambda: jh(jx).block_until_ready(), 300)
+    except ImportError:
+        pass
+    print(f"3. compiled functions, public API, extended Rosenbrock n = {n} (CPU time per call)")
+    table(measure(cases), "f.grad (x ** 2)")
+
+
 def rosen_casadi(X):
     n = X.shape[0]
     return sum(100 * (X[i + 1] - X[i] ** 2) ** 2 + (1 - X[i]) ** 2 for i in range(n - 1))
@@ -193,8 +240,12 @@ def sparse(n=10_000):
             5,
         ),
     }
+    f = pyad.compile(banded, signature="(n)->()")
+    assert np.allclose(f.hessian(x0, sparse=True).data, prog.hessian_sparse(x0)[2], rtol=0)
+    cases["f.hvp"] = (lambda: f.hvp(x0, x0), 20)
+    cases["f.hessian(x, sparse=True)"] = (lambda: f.hessian(x0, sparse=True), 5)
     res = measure(cases, 7)
-    print(f"3. banded function of {n} variables: {prog.program.n_ops} ops; pattern and "
+    print(f"4. banded function of {n} variables: {prog.program.n_ops} ops; pattern and "
           f"colouring {t_pattern * 1e3:.1f} ms (once); {pat.n_colors} colours "
           f"(a dense Hessian would take {n} hvps)")  # fmt: skip
     table(res, "one hvp", 1e-3, "ms")
@@ -205,7 +256,7 @@ def programs_square():
 
 
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["eager", "programs", "programs_square", "sparse"]
+    which = sys.argv[1:] or ["eager", "programs", "programs_square", "compiled", "sparse"]
     for name in which:
         globals()[name]()
         print()

@@ -321,7 +321,7 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
                    !pyad_rows_fit(end, p->n_out * p->n_in, n_grads))))
         return PYAD_ERR_ARGS;
     for (size_t i = 0; i < p->n_in; i++)
-        if (!x[i] || stride[i] > 1)
+        if (!x[i] || (end && stride[i] > SIZE_MAX / end))
             return PYAD_ERR_ARGS;
     info->point = info->node = info->guard = -1;
     *n_guard_fail = 0;
@@ -357,8 +357,11 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
         for (size_t i = 0; i < p->n_in; i++) {
             double *r = bt.val + (size_t)p->input_slot[i] * bt.B;
             const double *xi = x[i];
-            if (stride[i])
+            if (stride[i] == 1)
                 memcpy(r, xi + base, m * sizeof *r);
+            else if (stride[i])     /* a column of a row-major (N, n) array */
+                for (size_t j = 0; j < m; j++)
+                    r[j] = xi[(base + j) * stride[i]];
             else
                 for (size_t j = 0; j < m; j++)
                     r[j] = xi[0];

@@ -242,7 +242,8 @@ double pyad_program_value4(const pyad_program *p, double a, double b, double c,
 
 /* Points [begin, end) of a batch of n_points. The n_x (= n_in) input
  * columns: input i of point j is x[i][j * stride[i]], where stride 1 means
- * a column of n_points numbers and stride 0 broadcasts x[i][0]. Point j
+ * a column of n_points numbers, stride k a column of a row-major array of k
+ * numbers per point, and stride 0 broadcasts x[i][0]. Point j
  * writes values[j * n_out ..] and, if grads is not NULL,
  * grads[j * n_out * n_in ..]; the buffers' lengths (in elements) must
  * cover every point up to end, else PYAD_ERR_ARGS before anything is read

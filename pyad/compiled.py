@@ -1,4 +1,5 @@
-"""Compiled functions: record once, replay value and gradient in C.
+"""Compiled functions: record once, replay in C (values, gradients, and the
+higher-order methods of pyad.compiled_higher).
 
     >>> import pyad
     >>> f = pyad.compile(lambda x, y: x * pyad.sin(y) + 1)
@@ -15,57 +16,56 @@ batch (replay.py), with the GIL released.
 Python control flow that depends on a Var's value (`if x > 0:`, bool(v),
 float(v), v.val) is recorded as a *guard*. A replay whose guards do not all
 hold is never used: the function is re-traced for that outcome pattern, and
-the traces are kept in a small LRU cache (see docs/compile.md).
+the traces are kept in a small LRU cache (see docs/compile.md); the loops
+that do this are pyad.retracing's, shared by every method.
 
-The first trace fixes the signature (number of arguments, number and kind
-of outputs) under a lock; every later trace is checked against it, so all
-traces of one compiled function have the same shape.
+Arguments: without a signature every argument is a number and a 1-D array
+is a batch of points. With a numpy gufunc signature (pyad.signature),
+arguments are arrays of their core shapes, and leading dimensions are a
+batch:
+
+    >>> import numpy as np
+    >>> g = pyad.compile(lambda x: (x * x).sum(), signature="(n)->()")
+    >>> g(np.array([1.0, 2.0])), g.grad(np.array([1.0, 2.0])).tolist()
+    (5.0, [2.0, 4.0])
+    >>> g(np.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [5.0, 25.0]
 """
 
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable
 
-import numpy as np
-
-from . import pickling, replay
-from ._lib import lib
-from .errors import GuardMissError, ImpureFunctionError, PyadFloatingPointError, check
+from . import pickling
+from .calls import _holds_var
+from .compiled_higher import HigherOrder
 from .program import Program, export, no_guards
-from .tracing import trace
+from .retracing import state_lock
+from .signature import Signature
 from .var import Var
 
 if TYPE_CHECKING:
-    import numpy.typing as npt
     from typing_extensions import Self
-
-    from .program import Info
-
-    FloatArray = npt.NDArray[np.float64]
-    Column = FloatArray | float  # one input of a batch: per point, or broadcast
 
 __all__ = ["compile", "Compiled", "Function"]
 
 # Guards the signature and trace list of every compiled function (held for
 # a few list operations only; pyad/forking.py takes it around fork()).
-_state_lock = threading.Lock()
+_state_lock = state_lock
 
 
-def _signature(n_in: int | None, n_out: int | None, tuple_out: bool | None) -> str:
-    args = f"{n_in} argument{'s' if n_in != 1 else ''}"
-    return f"{args} -> {f'a tuple of {n_out}' if tuple_out else 'one value'}"
-
-
-class Compiled:
-    """A function of n scalars, replayed in C. Made by pyad.compile(fn).
+class Compiled(HigherOrder):
+    """A function replayed in C. Made by pyad.compile(fn, signature=None).
 
     f(*xs) value(s); f.grad(*xs); f.value_and_grad(*xs); f.jacobian(*xs);
-    f.value_and_jacobian(*xs). Any argument may be a 1-D float64 array (a
-    batch; numbers broadcast); every method takes workers=k to split a batch
-    over k threads.
+    f.value_and_jacobian(*xs); and the higher-order methods f.hvp(*xs, v),
+    f.hessian(*xs, sparse=False), f.jvp(*xs, t), f.vjp(*xs, w),
+    f.hessian_sparsity(), f.jacobian_sparsity() (pyad.compiled_higher).
+    Without a signature any argument may be a 1-D float64 array (a batch;
+    numbers broadcast); every method takes workers=k to split a batch over
+    k threads.
 
     >>> import numpy as np, pyad
     >>> f = pyad.compile(lambda x, y: x * y + 1)
@@ -73,38 +73,42 @@ class Compiled:
     (7.0, [4.0, 7.0])
     """
 
-    def __init__(self, fn: Callable[..., Any] | None, cache_size: int = 32) -> None:
+    def __init__(
+        self, fn: Callable[..., Any] | None, cache_size: int = 32, signature: str | None = None
+    ) -> None:
         if fn is not None and not callable(fn):
             raise TypeError(f"pyad.compile() expects a callable, not {type(fn).__name__}")
         if not isinstance(cache_size, int) or cache_size < 1:
             raise ValueError("cache_size must be a positive int")
         self.fn = fn
         self.cache_size = cache_size
-        self.n_in: int | None = None  # the signature, fixed by the first trace
-        self.n_out: int | None = None
-        self.tuple_out: bool | None = None
+        self.sig = None if signature is None else Signature(signature)
+        self.dims = None
+        self.n_in = None  # the signature, fixed by the first trace
+        self.n_out = None
+        self.tuple_out = None
         self._traces = []  # MRU first; replaced, never mutated
         self.retraces = 0  # traces made after the first (for tests)
         if fn is not None:
             self.__name__ = getattr(fn, "__name__", "compiled")
             self.__doc__ = getattr(fn, "__doc__", None)
 
-    # The traces, most recently used first. Setting them also sets the fast
-    # path of __call__ from the first one (see Program.lean).
     @property
-    def _traces(self) -> list[Program]:
-        return self._trace_list
+    def signature(self) -> str | None:
+        """The gufunc signature given to pyad.compile, or None.
 
-    @_traces.setter
-    def _traces(self, traces: list[Program]) -> None:
-        self._trace_list = traces
-        self._fast = traces[0].lean() if traces else None
+        >>> import pyad
+        >>> pyad.compile(lambda x: x.sum(), signature="(n)->()").signature
+        '(n)->()'
+        """
+        return None if self.sig is None else self.sig.text
 
     def __repr__(self) -> str:
         name = getattr(self.fn, "__name__", None) or "<unpickled>"
+        sig = f", signature {self.sig.text!r}" if self.sig is not None else ""
         return (
             f"<pyad.Compiled {name}: {len(self._traces)} trace(s), "
-            f"{self.n_in} inputs, {self.n_out} outputs>"
+            f"{self.n_in} inputs, {self.n_out} outputs{sig}>"
         )
 
     def attach(self, fn: Callable[..., Any]) -> Self:
@@ -147,188 +151,6 @@ class Compiled:
         new.fn = copy.deepcopy(self.fn, memo)
         return new
 
-    # ---- tracing ----------------------------------------------------------
-    def _trace(self, xs: Sequence[float]) -> Program:
-        """Run fn on leaf Vars at the point xs; cache and return the trace."""
-        if self.fn is None:
-            raise GuardMissError(
-                "pyad: the guards recorded when this function was traced do not "
-                f"hold at the point {list(xs)!r}, and its Python function is not "
-                "available to re-trace (it was unpickled, or made by "
-                "pyad.Function); call .attach(fn) on it to allow re-tracing"
-            )
-        if self.n_in is not None and len(xs) != self.n_in:
-            self._arity_error(len(xs))
-        arrays, n_out, tuple_out = trace(self.fn, xs)
-        prog = Program(arrays, n_out)
-        with _state_lock:
-            if self.n_in is None:  # the first trace fixes the signature
-                self.n_in, self.n_out, self.tuple_out = len(xs), n_out, tuple_out
-            elif (len(xs), n_out, tuple_out) != (self.n_in, self.n_out, self.tuple_out):
-                raise TypeError(
-                    "the compiled function returned a different kind of result "
-                    f"({_signature(len(xs), n_out, tuple_out)}) than when first traced "
-                    f"({_signature(self.n_in, self.n_out, self.tuple_out)})"
-                )
-            else:
-                self.retraces += 1
-            self._traces = ([prog] + self._traces)[: self.cache_size]
-        return prog
-
-    def _trace_at(self, cols: Sequence[Column], point: int) -> Program:
-        """Trace at one point of a batch; an error of the trace names it."""
-        pt = [float(c[point]) if isinstance(c, np.ndarray) else c for c in cols]
-        try:
-            return self._trace(pt)
-        except PyadFloatingPointError as e:
-            e.args = (f"{e.args[0]} at batch point {point}", *e.args[1:])
-            raise
-        except Exception as e:
-            if hasattr(e, "add_note"):  # Python 3.11+
-                e.add_note(f"at batch point {point}")
-            raise
-
-    def _promote(self, prog: Program) -> None:
-        with _state_lock:
-            if self._traces and self._traces[0] is not prog and prog in self._traces:
-                rest = [t for t in self._traces if t is not prog]
-                self._traces = [prog] + rest
-
-    def _arity_error(self, got: int) -> None:
-        s = "s" if self.n_in != 1 else ""
-        raise TypeError(f"compiled function takes {self.n_in} argument{s}, got {got}")
-
-    # ---- evaluation -----------------------------------------------------
-    def _point(self, xs: Sequence[Any], want_grad: bool) -> tuple[Any, Any]:  # xs: floats
-        """Replay at one point: (values list, grads (m*n,) array or None)."""
-        traces = self._traces
-        for k, prog in enumerate(traces):
-            st, vals, grads, info = prog.eval(xs, want_grad)
-            if st == 0:
-                if k:
-                    self._promote(prog)
-                return vals, grads
-            if st != lib.PYAD_ERR_GUARD:
-                self._raise(st, prog, info, None)
-        prog = self._trace(xs)
-        st, vals, grads, info = prog.eval(xs, want_grad)
-        if st == lib.PYAD_ERR_GUARD:
-            raise self._impure(prog, list(xs))
-        if st != 0:
-            self._raise(st, prog, info, None)
-        return vals, grads
-
-    def _impure(self, prog: Program, point: object) -> ImpureFunctionError:
-        with _state_lock:  # a trace that misses its own guards is useless
-            self._traces = [t for t in self._traces if t is not prog]
-        return ImpureFunctionError(
-            f"pyad: the trace just made at {point} does not take the branches it "
-            "recorded when replayed at that same point: the compiled function is "
-            "not pure in its Var values (it changed a Var's .val, or state a "
-            "comparison depended on, while it was traced)"
-        )
-
-    def _raise(self, st: int, prog: Program, info: Info, point: int | None) -> None:
-        node = info[1]
-        where = "compiled function"
-        if node is not None and node >= 0:
-            op = int(prog.arrays["node_op"][node])
-            where = f"{pickling.op_name(op)} (node {node}) of the compiled function"
-        if point is not None:
-            where += f" at batch point {point}"
-        check(st, where)
-
-    def _batch(
-        self, cols: list[Column], N: int, want_grad: bool, workers: int | None
-    ) -> tuple[FloatArray, FloatArray | None]:
-        """Replay N points: (values (N, m), grads (N, m, n) or None)."""
-        first_trace = None
-        if not self._traces:
-            if N == 0:
-                if self.fn is None or self.n_in is None:
-                    raise ValueError(
-                        "the first call of a compiled function needs at least one point"
-                    )
-            else:
-                first_trace = self._trace_at(cols, 0)
-        if len(cols) != self.n_in:  # another thread's first trace won
-            self._arity_error(len(cols))
-        m, n = cast(int, self.n_out), cast(int, self.n_in)
-        # The common case first: the most recent trace fits every point.
-        if self._traces and first_trace is None:
-            st, info, v, g, fail = replay.eval_batch(self._traces[0], cols, N, want_grad, workers)
-            if st == 0 and not fail.any():
-                return v, g
-            if st != 0 and (st == lib.PYAD_ERR_GUARD or info[0] < 0):
-                check(st, "batch replay")  # not about a point: out of memory, cancelled
-        values = np.empty((N, m))
-        grads = np.empty((N, m, n)) if want_grad else None
-        todo = np.arange(N)  # original indices still to solve
-        sub = cols
-        tried: dict[int, Program] = {}  # by id; holding them keeps ids unique
-        made_at: dict[int, int] = {}  # id of a trace made by this call -> its point
-        if N and first_trace is not None:
-            made_at[id(first_trace)] = 0
-        err: tuple[int, int, Program, Info] | None = None  # (point, st, prog, info): first fp error
-        # Every pass either tries a cached trace once, or makes a trace that
-        # must solve its own point: at most cache_size + N passes.
-        while todo.size:
-            prog = next((t for t in self._traces if id(t) not in tried), None)
-            if prog is None:
-                # no cached trace fits the first unsolved point: trace it there
-                first = int(todo[0])
-                if err is not None and first > err[0]:
-                    break
-                prog = self._trace_at(cols, first)
-                made_at[id(prog)] = first
-            tried[id(prog)] = prog
-            st, info, v, g, fail = replay.eval_batch(prog, sub, todo.size, want_grad, workers)
-            if st != 0:
-                if st == lib.PYAD_ERR_GUARD or info[0] < 0:
-                    check(st, "batch replay")
-                p = int(todo[info[0]])
-                if err is None or p < err[0]:
-                    err = (p, st, prog, info)
-                # points from the failing one on are not needed any more
-                keep = todo < p
-                ok = (fail == 0) & keep
-            else:
-                keep = np.ones(todo.size, bool)
-                ok = fail == 0
-            if made_at.get(id(prog)) == int(todo[0]) and not ok[0] and keep[0]:
-                raise self._impure(prog, f"batch point {int(todo[0])}")
-            if st == 0 and todo.size == N and ok.all():  # one trace fits every point
-                if prog is not self._traces[0]:
-                    self._promote(prog)
-                return v, g
-            idx = todo[ok]
-            values[idx] = v[ok]
-            if grads is not None:  # want_grad
-                grads[idx] = g[ok]
-            left = (~ok) & keep
-            if err is not None:
-                left &= todo < err[0]
-            todo = todo[left]
-            sub = [c[todo] if isinstance(c, np.ndarray) else c for c in cols]
-            if ok.any() and prog is not self._traces[0]:
-                self._promote(prog)
-        if err is not None:
-            p, st, prog, info = err
-            self._raise(st, prog, info, p)
-        return values, grads
-
-    def _run(
-        self, xs: Sequence[Any], want_grad: bool, workers: int | None
-    ) -> tuple[bool, tuple[Any, Any]]:
-        if self.n_in is not None and len(xs) != self.n_in:
-            self._arity_error(len(xs))
-        vals, N = replay.parse_args(xs)
-        if N is None:
-            if workers is not None:
-                replay.check_workers(workers)
-            return False, self._point(vals, want_grad)
-        return True, self._batch(vals, N, want_grad, workers)
-
     # ---- the public calls -------------------------------------------------
     # Any: a float, a tuple of floats, an array (batch), or with Vars whatever
     # fn returns.
@@ -362,12 +184,11 @@ class Compiled:
                     v = c(p, a, b, d, e)
                     if v == v:
                         return v
-        if any(isinstance(x, Var) for x in xs):
+        if any(_holds_var(x) for x in xs):
             return self._eager(xs)
-        batch, (vals, _) = self._run(xs, False, workers)
-        if batch:
-            return vals if self.tuple_out else vals[:, 0]
-        return tuple(vals) if self.tuple_out else vals[0]
+        ops = self._operands(xs)
+        vals, _ = self._replay(ops, False, workers)
+        return self._values(vals, ops.loop)
 
     def _eager(self, xs: Sequence[Any]) -> Any:
         if self.fn is None:
@@ -377,18 +198,10 @@ class Compiled:
             )
         return self.fn(*xs)
 
-    def _single(self, what: str) -> None:
-        if self.tuple_out:
-            raise TypeError(
-                f"{what}() needs a function with one output; this one returns "
-                f"{self.n_out} values: use jacobian()"
-            )
-
-    def value_and_grad(
-        self, *xs: Any, workers: int | None = None
-    ) -> tuple[float | FloatArray, FloatArray]:
+    def value_and_grad(self, *xs: Any, workers: int | None = None) -> tuple[Any, Any]:
         """(value, gradient): a float and an (n,) array, or for a batch of N
-        points an (N,) and an (N, n) array.
+        points an (N,) and an (N, n) array. With a signature the gradient
+        has the shape of the argument (a tuple for several arguments).
 
         >>> import numpy as np, pyad
         >>> f = pyad.compile(lambda x, y: x * y)
@@ -397,16 +210,15 @@ class Compiled:
         >>> v, g = f.value_and_grad(np.array([1.0, 2.0]), 4.0); v.tolist(), g.tolist()
         ([4.0, 8.0], [[4.0, 1.0], [4.0, 2.0]])
         """
-        if self.tuple_out:
-            self._single("value_and_grad")
-        batch, (vals, grads) = self._run(xs, True, workers)
+        self._single("value_and_grad")
+        ops = self._operands(xs)
+        vals, grads = self._replay(ops, True, workers)
         self._single("value_and_grad")  # the first call has traced now
-        if batch:
-            return vals[:, 0], grads[:, 0, :]  # views of fresh arrays: no copy
-        return vals[0], grads
+        return self._values(vals, ops.loop), self._like_inputs(grads[..., 0, :], ops.loop)
 
-    def grad(self, *xs: Any, workers: int | None = None) -> FloatArray:
-        """The gradient: an (n,) array, or (N, n) for a batch.
+    def grad(self, *xs: Any, workers: int | None = None) -> Any:
+        """The gradient: an (n,) array, or (N, n) for a batch (with a
+        signature: the argument's shape).
 
         >>> import pyad
         >>> pyad.compile(lambda x, y: x * y).grad(3.0, 4.0).tolist()
@@ -414,34 +226,45 @@ class Compiled:
         """
         return self.value_and_grad(*xs, workers=workers)[1]
 
-    def value_and_jacobian(
-        self, *xs: Any, workers: int | None = None
-    ) -> tuple[FloatArray, FloatArray]:
+    def value_and_jacobian(self, *xs: Any, workers: int | None = None) -> tuple[Any, Any]:
         """(values, Jacobian): (m,) and (m, n) arrays, or (N, m), (N, m, n).
+        With a signature: the outputs, and the Jacobian in blocks (output
+        core + argument core shapes; tuples for several).
 
         >>> import pyad
         >>> v, j = pyad.compile(lambda x, y: (x + y, x * y)).value_and_jacobian(3.0, 4.0)
         >>> v.tolist(), j.tolist()
         ([7.0, 12.0], [[1.0, 1.0], [4.0, 3.0]])
         """
-        batch, (vals, grads) = self._run(xs, True, workers)
-        if batch:
-            return vals, grads
-        return np.array(vals), grads.reshape(self.n_out, self.n_in)
+        ops = self._operands(xs)
+        vals, J = self._replay(ops, True, workers)
+        if self.sig is not None:
+            assert self.dims is not None and ops.loop is not None
+            return self._values(vals, ops.loop), self.sig.jacobian(J, ops.loop, self.dims)
+        return vals, J
 
-    def jacobian(self, *xs: Any, workers: int | None = None) -> FloatArray:
+    def jacobian(self, *xs: Any, sparse: bool = False, workers: int | None = None) -> Any:
         """The m x n Jacobian (one row per output), or (N, m, n) for a batch.
+        sparse=True: a scipy.sparse CSR matrix (m, n) over the flat inputs
+        and outputs, computed with one forward sweep per colour of
+        jacobian_sparsity() (a list of them for a batch).
 
         >>> import pyad
         >>> pyad.compile(lambda x, y: (x + y, x * y)).jacobian(3.0, 4.0).tolist()
         [[1.0, 1.0], [4.0, 3.0]]
         """
+        if sparse:
+            return self._jacobian_sparse(xs, workers)
         return self.value_and_jacobian(*xs, workers=workers)[1]
 
     # ---- pickling (format: pyad/pickling.py) ------------------------------------
     def __reduce__(self) -> tuple[Callable[[object], Compiled], tuple[dict[str, Any]]]:
         header = (self.n_in, self.n_out, self.tuple_out, self.cache_size)
-        return (_load, (pickling.encode(self._traces, *header, isinstance(self, Function)),))
+        state = pickling.encode(self._traces, *header, isinstance(self, Function))
+        if self.sig is not None:
+            state["signature"] = self.sig.text
+            state["dims"] = dict(self.dims or {})
+        return (_load, (state,))
 
 
 class Function(Compiled):
@@ -480,16 +303,20 @@ class Function(Compiled):
         self._traces = [prog]
 
 
-def compile(fn: Callable[..., Any], cache_size: int = 32) -> Compiled:  # noqa: A001  (pyad.compile, like torch.compile)
-    """Compile fn, a function of n scalars returning a Var or a tuple of Vars,
-    for replay in C. See Compiled and docs/compile.md.
+def compile(  # noqa: A001  (pyad.compile, like torch.compile)
+    fn: Callable[..., Any], cache_size: int = 32, signature: str | None = None
+) -> Compiled:
+    """Compile fn for replay in C. Without a signature fn takes n scalars
+    and returns a Var or a tuple of Vars; with a numpy gufunc signature
+    (e.g. "(n)->()", "(n),()->(m)") it takes arrays of those core shapes.
+    See Compiled, pyad.signature and docs/compile.md.
 
     >>> import pyad
     >>> f = pyad.compile(lambda x: x * x if x > 0 else -x)
     >>> f(3.0), f(-2.0), f.grad(3.0).tolist(), f.grad(-2.0).tolist()
     (9.0, 2.0, [6.0], [-1.0])
     """
-    return Compiled(fn, cache_size)
+    return Compiled(fn, cache_size, signature)
 
 
 def _load(state: object) -> Compiled:
@@ -498,7 +325,8 @@ def _load(state: object) -> Compiled:
     function, so it stays here."""
     h, progs = pickling.decode(state)
     f = Function.__new__(Function) if h["function"] else Compiled.__new__(Compiled)
-    Compiled.__init__(f, None, h["cache_size"])
+    Compiled.__init__(f, None, h["cache_size"], h["signature"])
     f.n_in, f.n_out, f.tuple_out = h["n_in"], h["n_out"], h["tuple_out"]
+    f.dims = h["dims"]
     f._traces = progs
     return f

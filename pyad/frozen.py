@@ -99,8 +99,9 @@ class Frozen:
     [0.877583, 1.0]
     """
 
-    def __init__(self, program: Any) -> None:  # a program.Program
+    def __init__(self, program: Any, where: str = "") -> None:  # a program.Program
         self.program = program  # owns the C program
+        self.where = where  # what errors name ("the compiled function")
         self.ptr = program.ptr
         self.n_in: int = program.n_in
         self.n_out: int = program.n_out
@@ -115,6 +116,8 @@ class Frozen:
     # ---- helpers ----
     def _fail(self, st: int, info: Any, what: str) -> None:
         node = info.node
+        if self.where:
+            what = f"{self.where} ({what})"
         if node >= 0:
             op = int(self.program.arrays["node_op"][node])
             name = OPS[op].name if 0 <= op < len(OPS) else "?"

@@ -1,10 +1,11 @@
 """Batches of points through the lane evaluators of csrc/drive.c and
-hessian.c: arrays as C columns, a batch split over worker threads, and
-Frozen.batch.
+hessian.c: arrays as C columns (pyad.columns), a batch run in short C
+calls or split over the replay pool's workers (pyad.replay.run_job, which
+also makes it safe to interrupt), and Frozen.batch.
 
 Each C entry point evaluates points [begin, end) of a batch, with no lock
 and the GIL released, and gives every point the same bits whatever the
-split; here a batch is cut into one range per worker.
+split.
 
 >>> import numpy as np, pyad
 >>> from pyad.frozen import freeze
@@ -16,33 +17,33 @@ split; here a batch is cut into one range per worker.
 
 from __future__ import annotations
 
-import concurrent.futures
-import os
-import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from . import replay
 from ._lib import ffi, lib
-from .frozen import _dbl, _i32, _i64
+from .columns import Columns, dbl
+from .frozen import _i32, _i64
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .frozen import FloatArray, Frozen
+    from .program import Info
 
-__all__ = ["run_batch", "split_batch"]
+__all__ = ["LaneJob", "run_batch"]
 
 
-def _columns(spec: Any, n: int, N: int | None, what: str) -> tuple[Any, Any, Any, int]:
-    """Columns of a batch for C: (keep-alive, double *[], size_t[], N).
+def _columns(spec: Any, n: int, N: int | None, what: str) -> Columns:
+    """Columns of a batch for C.
 
-    spec: an (N, n) array (row j is point j), an (n,) array (broadcast), or
-    a sequence of n columns, each a float or a 1-D array of N."""
-    keep: list[Any] = []
-    ptrs: list[Any] = []
-    strides: list[int] = []
-    if isinstance(spec, np.ndarray) and spec.ndim in (1, 2):
+    spec: a Columns; an (N, n) array (row j is point j), an (n,) array
+    (broadcast), or a sequence of n columns, each a float or a 1-D array
+    of N."""
+    if isinstance(spec, Columns):
+        cols = spec
+    elif isinstance(spec, np.ndarray) and spec.ndim in (1, 2):
         a = np.ascontiguousarray(spec, dtype=np.float64)
         if a.shape[-1] != n:
             raise ValueError(f"{what}: last axis must have {n} entries, not {a.shape[-1]}")
@@ -50,85 +51,56 @@ def _columns(spec: Any, n: int, N: int | None, what: str) -> tuple[Any, Any, Any
             if N is not None and a.shape[0] != N:
                 raise ValueError(f"{what}: {a.shape[0]} points, expected {N}")
             N = a.shape[0]
-        keep.append(a)
-        base = ffi.cast("double *", _dbl(a))
-        ptrs = [base + i for i in range(n)]
-        strides = [n if a.ndim == 2 else 0] * n
+        if N is None:
+            raise ValueError(f"{what}: a batch needs at least one array of points")
+        cols = Columns([a], N)
     else:
-        cols = list(spec)
-        if len(cols) != n:
-            raise ValueError(f"{what}: {len(cols)} columns, expected {n}")
-        for c in cols:
+        items = list(spec)
+        if len(items) != n:
+            raise ValueError(f"{what}: {len(items)} columns, expected {n}")
+        for c in items:
             if isinstance(c, np.ndarray) and c.ndim == 1:
-                c = np.ascontiguousarray(c, dtype=np.float64)
                 if N is not None and c.shape[0] != N:
                     raise ValueError(f"{what}: columns of {c.shape[0]} points, expected {N}")
                 N = c.shape[0]
-                keep.append(c)
-                ptrs.append(_dbl(c))
-                strides.append(1)
-            else:
-                b = ffi.new("double[1]", [float(c)])
-                keep.append(b)
-                ptrs.append(b)
-                strides.append(0)
-    if N is None:
-        raise ValueError(f"{what}: a batch needs at least one array of points")
-    cp = ffi.new("double *[]", ptrs) if n else ffi.NULL
-    sp = ffi.new("size_t[]", strides) if n else ffi.NULL
-    return keep, cp, sp, N
+        if N is None:
+            raise ValueError(f"{what}: a batch needs at least one array of points")
+        cols = Columns.of_columns(
+            [np.asarray(c, np.float64) if isinstance(c, np.ndarray) and c.ndim == 1
+             else float(c) for c in items], N,
+        )  # fmt: skip
+    if cols.n != n or (N is not None and cols.N != N):
+        raise ValueError(f"{what}: {cols.n} inputs at {cols.N} points, expected {n} at {N}")
+    return cols
 
 
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
+class LaneJob:
+    """One batch call of a lane evaluator, as replay.run_job runs it: C
+    calls of points [lo, hi), each short (chunks), so that Ctrl-C is seen
+    between two; a slice on the pool stops at its next chunk once
+    cancelled. The buffers live as long as the job."""
 
+    def __init__(self, N: int, cost: int, call: Callable[[int, int], tuple[int, Info]]) -> None:
+        self.N = N
+        self.cost = cost
+        self._call = call
+        self._stop_from = 1 << 62  # slices from this one on stop
 
-def _executor(workers: int) -> concurrent.futures.ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
-            old = _pool
-            _pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(workers, os.cpu_count() or 1), thread_name_prefix="pyad-so"
-            )
-            if old is not None:
-                old.shutdown(wait=False)
-        return _pool
-
-
-def split_batch(
-    N: int, workers: int | None, run: Callable[[int, int], tuple[int, tuple[int, int, int]]]
-) -> tuple[int, tuple[int, int, int]]:
-    """run(lo, hi) over [0, N), on `workers` threads (each with the caller's
-    error mode); the status and info of the lowest failing point.
-
-    >>> from pyad.lanes import split_batch
-    >>> split_batch(10, 2, lambda lo, hi: (0, (-1, -1, -1)))
-    (0, (-1, -1, -1))
-    """
-    if workers is not None and (
-        not isinstance(workers, int) or isinstance(workers, bool) or workers < 1
-    ):
-        raise ValueError(f"workers must be a positive int, not {workers!r}")
-    mode = lib.pyad_get_errmode()
-
-    def call(lo: int, hi: int) -> tuple[int, tuple[int, int, int]]:
+    def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]:
         old = lib.pyad_set_errmode(mode)
         try:
-            return run(lo, hi)
+            return self._call(lo, hi)
         finally:
             lib.pyad_set_errmode(old)
 
-    k = workers or 1
-    if k <= 1 or N < 2 * k:
-        return call(0, N)
-    bounds = [N * i // k for i in range(k + 1)]
-    futures = [_executor(k).submit(call, bounds[i], bounds[i + 1]) for i in range(k)]
-    results = [f.result() for f in futures]
-    for st, info in results:  # in point order: the lowest failing point wins
-        if st != 0:
-            return st, info
-    return 0, (-1, -1, -1)
+    def run_slice(self, lo: int, hi: int, mode: int, s: int) -> tuple[int, Info]:
+        st, info = replay.chunks(self, lo, hi, mode, s, lambda: s >= self._stop_from)
+        if st != 0 and st != lib.PYAD_ERR_CANCELLED:
+            self.cancel_from(s + 1)  # the lowest failing point wins
+        return st, info
+
+    def cancel_from(self, first: int) -> None:
+        self._stop_from = min(self._stop_from, first)
 
 
 # kind: (C function, takes directions v, takes weights w, result names)
@@ -149,6 +121,14 @@ def _seeded(w: Any, m: int) -> Any:
     point seeds it)."""
     if w is None:
         return None
+    if isinstance(w, Columns):
+        seeded: list[float] = []
+        for b in w.blocks:
+            if isinstance(b, float):
+                seeded.append(b)
+            else:
+                seeded += b.tolist() if b.ndim == 1 else [1.0] * b.shape[1]
+        return seeded
     if isinstance(w, np.ndarray) and w.ndim == 1:
         return w
     if isinstance(w, np.ndarray):
@@ -185,22 +165,25 @@ def run_batch(
         raise ValueError(f"unknown batch kind {kind!r}; one of {sorted(_KINDS)}")
     fname, takes_v, takes_w, names = _KINDS[kind]
     n, m = frozen.n_in, frozen.n_out
-    keep, xp, xs, N = _columns(x, n, None, "x")
+    xc = _columns(x, n, None, "x")
+    N = xc.N
+    keep, xp, xs = xc.pointers()
     head: list[Any] = [frozen.ptr, xp, xs]
     if takes_w:
         if w is None:
             head += [ffi.NULL, ffi.NULL]
         else:
-            kw, wp, ws, _ = _columns(w, m, N, "w")
+            kw, wp, ws = _columns(w, m, N, "w").pointers()
             keep.append(kw)
             head += [wp, ws]
     if takes_v:
         if v is None:
             raise ValueError(f"batch {kind!r} needs directions v")
-        kv, vp, vs, _ = _columns(v, n, N, "v")
+        kv, vp, vs = _columns(v, n, N, "v").pointers()
         keep.append(kv)
         head += [vp, vs]
     sizes = {"tangents": (m,), "grads": (n,), "hvs": (n,), "hessians": (n, n), "jacobians": (m, n)}
+    lanes = {"hessians": n, "jacobians": n}  # directions per point, for the chunk size
     if kind in ("hessian_sparse", "jacobian_sparse"):
         p = (
             frozen.hessian_pattern(_seeded(w, m))
@@ -209,19 +192,21 @@ def run_batch(
         )
         head += [_i64(p.row_ptr), _i64(p.col), p.nnz, _i32(p.color), p.n_colors]
         sizes["hvals"] = sizes["jvals"] = (p.nnz,)
+        lanes["hvals"] = lanes["jvals"] = p.n_colors
     out: dict[str, FloatArray] = {"values": np.empty((N, m))}
     for name in names:
         out[name] = np.empty((N, *sizes[name]))
-    ptrs = [_dbl(out["values"])] + [_dbl(out[name]) for name in names]
+    ptrs = [dbl(out["values"])] + [dbl(out[name]) for name in names]
     fail = np.zeros(N, np.uint8)
     fp = ffi.from_buffer("uint8_t[]", fail) if N else ffi.new("uint8_t[1]")
     cfun = getattr(lib, fname)
 
-    def run(lo: int, hi: int) -> tuple[int, tuple[int, int, int]]:
+    def call(lo: int, hi: int) -> tuple[int, Info]:
         nf, info = ffi.new("size_t *"), ffi.new("pyad_fail_info *")
         st = cfun(*head, lo, hi, *ptrs, fp, nf, info)
         return st, (info.point, info.node, info.guard)
 
-    st, info = split_batch(N, workers, run)
+    cost = frozen.program.n_ops * max([2] + [2 * lanes.get(name, 1) for name in names])
+    st, info = replay.run_job(LaneJob(N, cost, call), replay.slices(N, workers))
     del keep
     return st, info, fail, out

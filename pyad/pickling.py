@@ -8,6 +8,9 @@ version 2 (written now): state["ops"] is the list of the op names the
     index into that list (INPUT and CONST nodes keep their negative codes).
     Loading maps each name to the current op code, and refuses a name this
     pyad does not know with a ValueError saying so.
+    A compiled function with a gufunc signature adds state["signature"]
+    (its text) and state["dims"] (its core sizes); pickles without them
+    load with no signature.
 version 1 (pyad 0.1): node_op held row indices of the op table of that
     release, whose order is frozen below as V1_OP_NAMES; loading maps them
     through it the same way.
@@ -19,6 +22,7 @@ out of bounds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +30,7 @@ import numpy as np
 
 from .optable import CODE as _CODE
 from .program import FIELDS, Program
+from .signature import Signature
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -125,6 +130,7 @@ def _decode(state: object) -> tuple[dict[str, Any], list[Program]]:
     else:
         raise ValueError(f"unknown format version {version!r}")
     header = {k: state[k] for k in ("n_in", "n_out", "tuple_out", "cache_size", "function")}
+    header["signature"], header["dims"] = _signature(state)
     n_in, n_out, tuple_out = header["n_in"], header["n_out"], header["tuple_out"]
     traces = state["traces"]
     if not isinstance(traces, list) or not isinstance(header["function"], bool):
@@ -161,4 +167,27 @@ def _decode(state: object) -> tuple[dict[str, Any], list[Program]]:
         if prog.n_in != n_in:
             raise ValueError("trace has the wrong number of inputs")
         progs.append(prog)
+    if header["signature"] is not None and progs:
+        sig, dims = Signature(header["signature"]), header["dims"]
+        if {d for c in sig.ins + sig.outs for d in c if isinstance(d, str)} - set(dims):
+            raise ValueError("the signature's sizes are missing")
+        sizes = [[math.prod(s) for s in f(dims)] for f in (sig.in_shapes, sig.out_shapes)]
+        if sum(sizes[0]) != n_in or sum(sizes[1]) != n_out:
+            raise ValueError("the signature's sizes do not match the traces")
     return header, progs
+
+
+def _signature(state: dict[str, Any]) -> tuple[str | None, dict[str, int] | None]:
+    """The gufunc signature and its core sizes (absent before signatures
+    existed: None)."""
+    text = state.get("signature")
+    if text is None:
+        return None, None
+    dims = state.get("dims")
+    if type(text) is not str or not isinstance(dims, dict):
+        raise ValueError("bad signature")
+    for k, v in dims.items():
+        if type(k) is not str or type(v) is not int or not 0 <= v < 2**32:
+            raise ValueError("bad signature sizes")
+    Signature(text)  # ValueError if malformed
+    return text, dict(dims) or None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .var import Var
 
     Arrays = dict[str, npt.NDArray[Any]]  # a program's arrays, by FIELDS name
+    FloatArray = npt.NDArray[np.float64]
     Info = tuple[int, int, int]  # (point, node, guard) of a failed replay
 
 __all__ = ["FIELDS", "Program", "export", "no_guards"]
@@ -119,6 +120,7 @@ class Program:
         self.n_ops = lib.pyad_program_n_ops(self.ptr)
         self.work_size = lib.pyad_program_work_size(self.ptr)
         self._scratch: list[tuple[Any, Any, Any, Any, Any]] = []  # for point calls
+        self.frozen: Any = None  # its pyad.frozen.Frozen, made on first use (higher order)
 
     def lean(self) -> tuple[int, Callable[..., float], Any] | None:
         """(n_in, C function, program) for Compiled.__call__'s fast path: a
@@ -171,6 +173,41 @@ class Program:
             return st, values, grads, None
         finally:
             self._scratch.append(buf)
+
+    def eval_flat(self, x: FloatArray, want_grad: bool) -> tuple[int, Any, Any, Any]:
+        """As eval, with x a contiguous float64 array of n_in values, handed
+        to C as it is: (status, values (n_out,) array, grads (n_out, n_in)
+        array or None, info tuple or None)."""
+        n_in, n_out = self.n_in, self.n_out
+        if x.shape != (n_in,):
+            raise TypeError(f"pyad: this trace takes {n_in} inputs, not {x.size}")
+        vals = np.empty(n_out)
+        g = np.empty((n_out, n_in)) if want_grad else None
+        buf = self._buffers()
+        work, info = buf[3], buf[4]
+        try:
+            st = lib.pyad_program_eval(
+                self.ptr,
+                _buf(x),
+                n_in,
+                _buf(vals),
+                max(n_out, 1),
+                ffi.NULL if g is None else _buf(g),
+                max(n_out * n_in, 1),
+                work,
+                self.work_size,
+                info,
+            )
+            if st != 0:
+                return st, None, None, (info.point, info.node, info.guard)
+            return st, vals, g, None
+        finally:
+            self._scratch.append(buf)
+
+
+def _buf(a: FloatArray) -> Any:
+    """A double* to a contiguous float64 array (a dummy double[1] when empty)."""
+    return ffi.from_buffer("double[]", a) if a.size else ffi.new("double[1]")
 
 
 def export(inputs: Sequence[Var], outputs: Sequence[Var], with_grads: bool = False) -> Arrays:

@@ -27,11 +27,12 @@ import os
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from ._lib import ffi, lib
+from .columns import Columns, dbl
 from .var import as_float
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     Column = FloatArray | float  # one input of a batch: per point, or broadcast
 
-__all__ = ["MAX_WORKERS", "check_workers", "eval_batch", "parse_args"]
+__all__ = ["MAX_WORKERS", "check_workers", "eval_batch", "parse_args", "run_job", "slices"]
 
 # More slices than this share the pool's threads; results are the same.
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
@@ -128,48 +129,38 @@ def forget_pool() -> None:
 
 class _Batch:
     """One batch call: every buffer C reads or writes, and the cancel flag.
-    The C pointers stay valid as long as this object lives."""
+    The C pointers stay valid as long as this object lives. cols: a
+    Columns, or a list of per-input columns (1-D arrays of N, or floats)."""
 
     def __init__(
-        self, prog: Program, cols: Sequence[Column], N: int, want_grad: bool, n_slices: int = 1
+        self,
+        prog: Program,
+        cols: Columns | Sequence[Column],
+        N: int,
+        want_grad: bool,
+        n_slices: int = 1,
     ) -> None:
         n, m = prog.n_in, prog.n_out
-        if len(cols) != n:
-            raise TypeError(f"pyad: this trace takes {n} inputs, not {len(cols)}")
+        if not isinstance(cols, Columns):
+            for c in cols:
+                if isinstance(c, np.ndarray) and (c.dtype != np.float64 or c.shape != (N,)):
+                    raise TypeError("pyad: a batch column must be a 1-D float64 array of N points")
+            cols = Columns.of_columns(cols, N)
+        if cols.n != n or cols.N != N:
+            raise TypeError(f"pyad: this trace takes {n} inputs, not {cols.n}")
         self.prog = prog
         self.N = N
-        self._keep: list[object] = []  # the inputs' memory
-        ptrs: list[Any] = []
-        strides: list[int] = []
-        for c in cols:
-            if isinstance(c, np.ndarray):
-                if c.dtype != np.float64 or c.ndim != 1 or c.size != N:
-                    raise TypeError("pyad: a batch column must be a 1-D float64 array of N points")
-                c = np.ascontiguousarray(c)
-                self._keep.append(c)
-                ptrs.append(ffi.from_buffer("double[]", c))
-                strides.append(1)
-            else:
-                b = ffi.new("double[1]", [c])
-                self._keep.append(b)
-                ptrs.append(b)
-                strides.append(0)
-        self._keep.append(ptrs)
-        self.x = ffi.new("double *[]", ptrs) if n else ffi.NULL
-        self.stride = ffi.new("size_t[]", strides) if n else ffi.NULL
+        self.cost = prog.n_ops  # op evaluations per point
+        self._keep, self.x, self.stride = cols.pointers()
         self.values: FloatArray = np.empty((N, m))
         self.grads: FloatArray | None = np.empty((N, m, n)) if want_grad else None
         self.fail = np.empty(N, dtype=np.uint8)
-        self.vp = (
-            ffi.from_buffer("double[]", self.values) if self.values.size else ffi.new("double[1]")
-        )
+        self.vp = dbl(self.values)
         self.gp = ffi.NULL
         self.n_grads = 0
         if self.grads is not None:
             self.n_grads = self.grads.size
-            self.gp = (
-                ffi.from_buffer("double[]", self.grads) if self.grads.size else ffi.new("double[1]")
-            )
+            self.gp = dbl(self.grads)
         self.fp = ffi.from_buffer("uint8_t[]", self.fail) if N else ffi.new("uint8_t[1]")
         # One cancel flag per slice (raised by pyad_cancel, polled by C).
         self.n_slices = n_slices
@@ -213,62 +204,99 @@ class _Batch:
             self.cancel_from(s + 1)
         return st, (info.point, info.node, info.guard)
 
+    # A slice on the pool is one C call: C polls the cancel flag.
+    run_slice = run
+
+
+def slices(N: int, workers: int | None) -> int:
+    """How many slices a batch of N points runs as with `workers`."""
+    k = min(check_workers(workers), MAX_WORKERS)
+    return 1 if N < 2 * k else k
+
 
 def eval_batch(
-    prog: Program, cols: Sequence[Column], N: int, want_grad: bool, workers: int | None
+    prog: Program,
+    cols: Columns | Sequence[Column],
+    N: int,
+    want_grad: bool,
+    workers: int | None,
 ) -> tuple[int, Info, FloatArray, Any, npt.NDArray[np.uint8]]:  # Any: grads or None
-    """Evaluate all N points. cols: per input, a float64 array of length N
-    or a float. Returns (status, info, values (N, m), grads (N, m, n) or
-    None, guard_fail mask). On an error, points from info[0] on may not
-    have been run: their entries (fail mask included) are garbage."""
-    k = min(check_workers(workers), MAX_WORKERS)
-    if N < 2 * k:
-        k = 1
+    """Evaluate all N points. cols: a Columns, or per input a float64
+    array of length N or a float. Returns (status, info, values (N, m),
+    grads (N, m, n) or None, guard_fail mask). On an error, points from
+    info[0] on may not have been run: their entries (fail mask included)
+    are garbage."""
+    k = slices(N, workers)
     batch = _Batch(prog, cols, N, want_grad, k)
-    mode = lib.pyad_get_errmode()
-    st, info = _run_here(batch, mode) if k == 1 else _run_on_pool(batch, k, mode)
+    st, info = run_job(batch, k)
     return st, info, batch.values, batch.grads, batch.fail
 
 
-def _run_here(batch: _Batch, mode: int) -> tuple[int, Info]:
-    """All points on this thread, in C calls of about _CHUNK_SECONDS, so
-    that a KeyboardInterrupt is raised between two of them (no C call is
-    running then, and none is left behind)."""
-    N = batch.N
-    step = max(1, _OPS_PER_FIRST_CHUNK // max(batch.prog.n_ops, 1))
-    lo = 0
+class Job(Protocol):
+    """A batch call as run_job runs it (_Batch, lanes.LaneJob)."""
+
+    N: int
+    cost: int  # op evaluations per point: the size of the first chunk
+
+    def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]: ...
+    def run_slice(self, lo: int, hi: int, mode: int, s: int) -> tuple[int, Info]: ...
+    def cancel_from(self, first: int) -> None: ...
+
+
+def run_job(job: Job, k: int) -> tuple[int, Info]:
+    """All of job's points, on this thread (k == 1) or as k slices on the
+    pool, under the calling thread's error mode: (status, info) of the
+    lowest failing point, or (0, (-1, -1, -1))."""
+    mode = lib.pyad_get_errmode()
+    return _run_here(job, mode) if k == 1 else _run_on_pool(job, k, mode)
+
+
+def chunks(job: Job, lo: int, hi: int, mode: int, s: int = 0, stop: Any = None) -> tuple[int, Info]:
+    """Points [lo, hi) in C calls of about _CHUNK_SECONDS each: between two
+    calls Python's signal handlers run (Ctrl-C), and stop() is asked
+    whether to give up (then the status is PYAD_ERR_CANCELLED)."""
+    step = max(1, _OPS_PER_FIRST_CHUNK // max(job.cost, 1))
     st, info = 0, (-1, -1, -1)
-    while lo < N:
-        hi = min(N, lo + step)
+    while lo < hi:
+        if stop is not None and stop():
+            return lib.PYAD_ERR_CANCELLED, info
+        end = min(hi, lo + step)
         t0 = time.perf_counter()
-        st, info = batch.run(lo, hi, mode)
+        st, info = job.run(lo, end, mode, s)
         if st != 0:
             break
         took = time.perf_counter() - t0
         # the next chunk: about _CHUNK_SECONDS at the rate just seen, grown
         # at most 8-fold at a time (timers are coarse, rates noisy)
-        want = int((hi - lo) * _CHUNK_SECONDS / max(took, 1e-6))
+        want = int((end - lo) * _CHUNK_SECONDS / max(took, 1e-6))
         step = max(1, min(want, 8 * step))
         if step > _BLOCK_MAX:  # whole blocks of points: no partial block per chunk
             step -= step % _BLOCK_MAX
-        lo = hi
+        lo = end
     return st, info
 
 
-def _run_on_pool(batch: _Batch, k: int, mode: int) -> tuple[int, Info]:
+def _run_here(job: Job, mode: int) -> tuple[int, Info]:
+    """All points on this thread, in short C calls, so that a
+    KeyboardInterrupt is raised between two of them (no C call is running
+    then, and none is left behind)."""
+    return chunks(job, 0, job.N, mode)
+
+
+def _run_on_pool(job: Job, k: int, mode: int) -> tuple[int, Info]:
     """k contiguous slices, one per pool task; this thread waits. Whatever
     is raised meanwhile, the tasks are cancelled and awaited first."""
-    N = batch.N
+    N = job.N
     bounds = [N * i // k for i in range(k + 1)]
     futures: list[concurrent.futures.Future[tuple[int, Info]]] = []
     try:
         pool = _executor()
         for i in range(k):
-            futures.append(pool.submit(batch.run, bounds[i], bounds[i + 1], mode, i))
+            futures.append(pool.submit(job.run_slice, bounds[i], bounds[i + 1], mode, i))
         results = [f.result() for f in futures]
     except BaseException:
         try:
-            batch.cancel_from(0)
+            job.cancel_from(0)
             for f in futures:
                 f.cancel()  # not started yet: never will
         finally:

@@ -251,20 +251,37 @@ ALWAYS_INLINE void forward_impl(const pyad_lanes *L, size_t m_, const int parts,
 #undef PYAD_Y
 #undef PYAD_PUT
 
-/* The combinations the drivers use, each its own instance. */
+/* The combinations the drivers use, each its own instance, and each
+ * instance its own function: in one function, the 27 copies of every op's
+ * code made gcc's register dataflow (superlinear in a function's size) take
+ * minutes to compile this file. */
 #define FORWARD_PARTS(X)                                                        \
-    X(PYAD_FWD_VALUES)                                                          \
-    X(PYAD_FWD_PARTIALS)                                                        \
-    X(PYAD_FWD_VALUES | PYAD_FWD_PARTIALS)                                      \
-    X(PYAD_FWD_TANGENTS)                                                        \
-    X(PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)                                      \
-    X(PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS)                                    \
-    X(PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)                  \
-    X(PYAD_FWD_VALUES | PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS)                  \
-    X(PYAD_FWD_VALUES | PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)
-#define FORWARD_ONE_(parts) case (parts): forward_impl(L, 1, (parts), 1, 1); break;
-#define FORWARD_SHARED_(parts) case (parts): forward_impl(L, m, (parts), 1, 0); break;
-#define FORWARD_BATCH_(parts) case (parts): forward_impl(L, m, (parts), 0, 0); break;
+    X(0, PYAD_FWD_VALUES)                                                       \
+    X(1, PYAD_FWD_PARTIALS)                                                     \
+    X(2, PYAD_FWD_VALUES | PYAD_FWD_PARTIALS)                                   \
+    X(3, PYAD_FWD_TANGENTS)                                                     \
+    X(4, PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)                                   \
+    X(5, PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS)                                 \
+    X(6, PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)               \
+    X(7, PYAD_FWD_VALUES | PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS)               \
+    X(8, PYAD_FWD_VALUES | PYAD_FWD_PARTIALS | PYAD_FWD_TANGENTS | PYAD_FWD_SECOND)
+#define FORWARD_DEFINE_(i, parts)                                               \
+    static __attribute__((noinline)) void forward_one_##i(const pyad_lanes *L)  \
+    {                                                                           \
+        forward_impl(L, 1, (parts), 1, 1);                                      \
+    }                                                                           \
+    static __attribute__((noinline)) void forward_shared_##i(const pyad_lanes *L, size_t m) \
+    {                                                                           \
+        forward_impl(L, m, (parts), 1, 0);                                      \
+    }                                                                           \
+    static __attribute__((noinline)) void forward_batch_##i(const pyad_lanes *L, size_t m) \
+    {                                                                           \
+        forward_impl(L, m, (parts), 0, 0);                                      \
+    }
+FORWARD_PARTS(FORWARD_DEFINE_)
+#define FORWARD_ONE_(i, parts) case (parts): forward_one_##i(L); break;
+#define FORWARD_SHARED_(i, parts) case (parts): forward_shared_##i(L, m); break;
+#define FORWARD_BATCH_(i, parts) case (parts): forward_batch_##i(L, m); break;
 
 void pyad_lanes_forward(const pyad_lanes *L, size_t m, int parts)
 {

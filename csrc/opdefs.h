@@ -33,7 +33,9 @@
 
 /* Every evaluator inlines the definitions (so that its loops vectorise:
  * a call per point would keep them scalar). */
-#if defined(__GNUC__)
+#if defined(PYAD_OP_INLINE)
+/* set by the file that includes this (lanes.c: see there) */
+#elif defined(__GNUC__)
 #define PYAD_OP_INLINE static inline __attribute__((always_inline))
 #else
 #define PYAD_OP_INLINE static inline

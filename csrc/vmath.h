@@ -43,7 +43,9 @@
 
 /* Always inlined: a batch loop that calls several kernels must get each
  * one inlined to vectorise it, whatever gcc's growth limits say. */
-#if defined(__GNUC__)
+#if defined(PYAD_VM_INLINE)
+/* set by the file that includes this (lanes.c: see there) */
+#elif defined(__GNUC__)
 #define PYAD_VM_INLINE static inline __attribute__((always_inline))
 #else
 #define PYAD_VM_INLINE static inline

@@ -38,3 +38,18 @@ def test_readme_example_matches_python_m_pyad():
         assert pyad.__main__.main(["--repeat", "1"]) == 0
     printed = re.findall(r"= (\S+)\s+gist", out.getvalue())
     assert printed == shown.split()
+
+
+def test_every_readme_python_block_runs():
+    """The README's Python blocks run as shown, in order, in one namespace
+    (a later block may use names an earlier one made)."""
+    if not os.path.exists(README):
+        pytest.skip("README.md is not next to the tests (installed package)")
+    with open(README) as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+    assert len(blocks) >= 3
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for code in blocks:
+            exec(code, namespace)
+    assert "f" in namespace and namespace["f"].hessian_sparsity().n_colors >= 1

@@ -24,7 +24,8 @@ from typing import Any, Callable, overload
 import numpy as np
 import numpy.typing as npt
 
-from .var import Real, Var
+from ._types import Real
+from .var import Var
 
 OPERATORS: dict[str, tuple[str, ...]]
 NARY: dict[str, Callable[..., Any]]

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from . import _lib
 from ._lib import ffi, lib
+from ._types import Real
 from .errors import check
 from .var import (
-    Real,
     Var,
     _new,
     as_float,

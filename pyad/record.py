@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Callable, cast, overload
 import numpy as np
 
 from ._lib import core, ffi, lib, pending, sync
+from ._types import Real, UnaryFunction
 from .errors import check
 from .optable import CODE
-from .var import Real, UnaryFunction, Var, _fmt, _new, _type_error, as_float
+from .var import Var, _fmt, _new, _type_error, as_float
 
 if TYPE_CHECKING:
     import numpy.typing as npt

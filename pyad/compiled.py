@@ -210,6 +210,14 @@ class Compiled(HigherOrder):
         >>> v, g = f.value_and_grad(np.array([1.0, 2.0]), 4.0); v.tolist(), g.tolist()
         ([4.0, 8.0], [[4.0, 1.0], [4.0, 2.0]])
         """
+        # Fast path: the most recent trace, scalar arguments, one point (any
+        # status but OK, e.g. a guard that misses, takes the general path).
+        prog = self._fast_prog
+        if prog is not None and workers is None and len(xs) == prog.n_in:
+            if all(type(x) is float for x in xs):
+                st, values, grads, _ = prog.eval(xs, True)
+                if st == 0:
+                    return values[0], grads
         self._single("value_and_grad")
         ops = self._operands(xs)
         vals, grads = self._replay(ops, True, workers)

@@ -64,6 +64,7 @@ class Retracing:
     dims: Dims | None  # its core sizes, fixed by the first call (inputs) and trace
     _trace_list: list[Program]
     _fast: Any
+    _fast_prog: Program | None
 
     # The traces, most recently used first. Setting them also sets the fast
     # path of __call__ from the first one (see Program.lean).
@@ -75,6 +76,9 @@ class Retracing:
     def _traces(self, traces: list[Program]) -> None:
         self._trace_list = traces
         self._fast = traces[0].lean() if traces and self.sig is None else None
+        # value_and_grad's fast path: scalar arguments, one output
+        one = traces[0] if traces and self.sig is None else None
+        self._fast_prog = one if one is not None and one.n_out == 1 and not self.tuple_out else None
 
     # ---- tracing ----------------------------------------------------------
     def _bind_dims(self, dims: Dims) -> None:

@@ -64,3 +64,30 @@ def test_vars_and_other_arguments_are_not_taken_as_floats():
         f("1", 2.0)
     with pytest.raises(TypeError):
         f(1.0)
+
+
+@pytest.mark.parametrize("n", [1, 3, 7])
+def test_value_and_grad_fast_path_agrees_with_batches_and_eager(n):
+    """value_and_grad of float arguments goes straight to the most recent
+    trace; a guard that misses there re-traces, errstate still raises."""
+
+    def fn(*xs):
+        s = xs[0]
+        for x in xs[1:]:
+            s = s * pyad.sin(x) + x
+        return s * s if s > 0 else -s
+
+    f = pyad.compile(fn)
+    for sign in (1.0, -1.0, 1.0):
+        p = [sign * 0.3 * (i + 1) for i in range(n)]
+        v, g = f.value_and_grad(*p)
+        vb, gb = f.value_and_grad(*[np.array([x]) for x in p])
+        assert type(v) is float and v == vb[0] and g.shape == (n,)
+        assert np.array_equal(g, gb[0])
+        ev, eg = pyad.value_and_grad(fn, argnums=tuple(range(n)))(*p)
+        assert v == ev and np.array_equal(g, np.array(eg))
+    assert f.traces == 2
+    h = pyad.compile(lambda x: pyad.log(x))
+    h.value_and_grad(1.0)
+    with pyad.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        h.value_and_grad(0.0)

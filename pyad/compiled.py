@@ -38,7 +38,7 @@ import copy
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import pickling
+from . import dask_arrays, pickling
 from .calls import _holds_var
 from .compiled_higher import HigherOrder
 from .program import Program, export, no_guards
@@ -186,6 +186,8 @@ class Compiled(HigherOrder):
                         return v
         if any(_holds_var(x) for x in xs):
             return self._eager(xs)
+        if dask_arrays.holds_dask(xs):  # lazy results (pyad.dask_arrays)
+            return dask_arrays.call(self, "__call__", xs, workers=workers)
         ops = self._operands(xs)
         vals, _ = self._replay(ops, False, workers)
         return self._values(vals, ops.loop)
@@ -218,6 +220,8 @@ class Compiled(HigherOrder):
                 st, values, grads, _ = prog.eval(xs, True)
                 if st == 0:
                     return values[0], grads
+        if dask_arrays.holds_dask(xs):
+            return dask_arrays.call(self, "value_and_grad", xs, workers=workers)  # type: ignore[no-any-return]
         self._single("value_and_grad")
         ops = self._operands(xs)
         vals, grads = self._replay(ops, True, workers)
@@ -244,6 +248,8 @@ class Compiled(HigherOrder):
         >>> v.tolist(), j.tolist()
         ([7.0, 12.0], [[1.0, 1.0], [4.0, 3.0]])
         """
+        if dask_arrays.holds_dask(xs):  # lazy results (pyad.dask_arrays)
+            return dask_arrays.call(self, "value_and_jacobian", xs, workers=workers)  # type: ignore[no-any-return]
         ops = self._operands(xs)
         vals, J = self._replay(ops, True, workers)
         if self.sig is not None:
@@ -261,6 +267,8 @@ class Compiled(HigherOrder):
         >>> pyad.compile(lambda x, y: (x + y, x * y)).jacobian(3.0, 4.0).tolist()
         [[1.0, 1.0], [4.0, 3.0]]
         """
+        if dask_arrays.holds_dask(xs):
+            return dask_arrays.call(self, "jacobian", xs, sparse=sparse, workers=workers)
         if sparse:
             return self._jacobian_sparse(xs, workers)
         return self.value_and_jacobian(*xs, workers=workers)[1]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import replay
+from . import dask_arrays, replay
 from ._lib import lib
 from .calls import Calls, Operands
 from .columns import Columns
@@ -75,6 +75,8 @@ class HigherOrder(Calls):
         >>> f.hvp(1.0, 2.0, np.array([1.0, 0.0])).tolist()
         [4.0, 2.0]
         """
+        if dask_arrays.holds_dask(args):  # lazy results (pyad.dask_arrays)
+            return dask_arrays.call(self, "hvp", args, workers=workers)  # type: ignore[no-any-return]
         xs, v = _split(args, "hvp", "v")
         self._single("hvp")
         ops = self._operands(xs, [(v, "in", "v")])
@@ -108,6 +110,8 @@ class HigherOrder(Calls):
         >>> pyad.compile(lambda x, y: x * x * y).hessian(1.0, 2.0).tolist()
         [[4.0, 2.0], [2.0, 0.0]]
         """
+        if dask_arrays.holds_dask(xs):
+            return dask_arrays.call(self, "hessian", xs, sparse=sparse, workers=workers)
         self._single("hessian")
         ops = self._operands(xs)
         if sparse:
@@ -183,6 +187,8 @@ class HigherOrder(Calls):
         >>> f.jvp(2.0, 3.0, np.array([1.0, 0.0]))
         ((6.0, 5.0), (3.0, 1.0))
         """
+        if dask_arrays.holds_dask(args):  # lazy results (pyad.dask_arrays)
+            return dask_arrays.call(self, "jvp", args, workers=workers)  # type: ignore[no-any-return]
         xs, t = _split(args, "jvp", "t")
         ops = self._operands(xs, [(t, "in", "t")])
         vals, tan = self._point_or_batch(
@@ -203,6 +209,8 @@ class HigherOrder(Calls):
         >>> f.vjp(2.0, 3.0, np.array([1.0, 10.0]))[1].tolist()
         [13.0, 12.0]
         """
+        if dask_arrays.holds_dask(args):  # lazy results (pyad.dask_arrays)
+            return dask_arrays.call(self, "vjp", args, workers=workers)  # type: ignore[no-any-return]
         xs, w = _split(args, "vjp", "w")
         ops = self._operands(xs, [(w, "out", "w")])
         vals, g = self._point_or_batch(

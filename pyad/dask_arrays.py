@@ -102,6 +102,8 @@ def _arrive(token: str, f: Compiled, fn: Any) -> Compiled:
         known = _arrived.get(token)
         if known is not None:
             _arrived.move_to_end(token)
+            if known.fn is None and fn is not None:  # attach()ed on the client since
+                known.attach(fn)
             return known
         if fn is not None:
             f.attach(fn)

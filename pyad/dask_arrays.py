@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import pickle
 import re
 import sys
 import threading
@@ -91,10 +92,11 @@ def _token(f: Compiled) -> str:
         return token
 
 
-def _arrive(token: str, f: Compiled, fn: Any) -> Compiled:
+def _arrive(token: str, payload: bytes, has_fn: bool) -> Compiled:
     """The compiled function a job names, in this process: the original if
     it lives here, else the first copy unpickled here (with its Python
-    function attached), so the chunks a worker runs share its traces."""
+    function attached), so the chunks a worker runs share its traces. The
+    payload (the pickled function) is unpickled only the first time."""
     with _lock:
         mine = _here.get(token)
         if mine is not None:
@@ -102,9 +104,10 @@ def _arrive(token: str, f: Compiled, fn: Any) -> Compiled:
         known = _arrived.get(token)
         if known is not None:
             _arrived.move_to_end(token)
-            if known.fn is None and fn is not None:  # attach()ed on the client since
-                known.attach(fn)
+            if known.fn is None and has_fn:  # attach()ed on the client since
+                known.attach(pickle.loads(payload)[1])
             return known
+        f, fn = pickle.loads(payload)
         if fn is not None:
             f.attach(fn)
         _arrived[token] = f
@@ -116,9 +119,12 @@ def _arrive(token: str, f: Compiled, fn: Any) -> Compiled:
 class _Job:
     """What one chunk task runs: the method `name` of f on the blocks of
     the array leaves, the other leaves fixed (plan[i] is ("block", None)
-    or ("fixed", value)), nested as `tree`; the results flattened into K
-    columns. loop: the whole batch's loop shape (for global point
-    indices); errmode: the errstate of the thread that built the graph."""
+    or ("fixed", value)), nested as `tree`. The task is given the block's
+    index (chunks: the batch's chunks, for the block's place in the batch
+    and global point indices) and the blocks. single: the core shape of
+    the one result, which the task returns as its block; else (None) the
+    results flattened side by side. errmode: the errstate of the thread
+    that built the graph."""
 
     def __init__(
         self,
@@ -127,25 +133,39 @@ class _Job:
         kwargs: dict[str, Any],
         plan: list[tuple[str, Any]],
         tree: Any,
-        loop: tuple[int, ...],
+        chunks: tuple[tuple[int, ...], ...],
+        single: tuple[int, ...] | None,
         errmode: int,
     ) -> None:
         self.f, self.name, self.kwargs = f, name, kwargs
-        self.plan, self.tree, self.loop, self.errmode = plan, tree, loop, errmode
+        self.plan, self.tree, self.chunks, self.single = plan, tree, chunks, single
+        self.loop = tuple(sum(c) for c in chunks)
+        self.starts = [np.cumsum((0,) + c[:-1]).tolist() for c in chunks]
+        self.errmode = errmode
         self.token = _token(f)
+        self._payload: bytes | None = None
 
     def __dask_tokenize__(self) -> str:
         return uuid.uuid4().hex  # a new graph per call (f's traces are not in its key)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        state = (self.name, self.kwargs, self.plan, self.tree, self.loop, self.errmode)
-        return (_job_from, (self.token, self.f, self.f.fn, state))
+        # Every chunk's task holds this job: the compiled function and its
+        # Python function are pickled once per job (cloudpickle, as dask
+        # does: a lambda or a __main__ function by value), and a worker
+        # unpickles them once per compiled function (_arrive).
+        with _lock:
+            if self._payload is None:
+                self._payload = _cloudpickle().dumps((self.f, self.f.fn))
+        state = (self.name, self.kwargs, self.plan, self.tree, self.chunks, self.single,
+                 self.errmode)  # fmt: skip
+        return (_job_from, (self.token, self._payload, self.f.fn is not None, state))
 
-    def __call__(self, *blocks: Any) -> Any:
-        L = len(self.loop)
-        starts = tuple(int(b[0]) if b.size else 0 for b in blocks[:L])
-        shape = tuple(int(b.shape[0]) for b in blocks[:L])
-        arrays = iter(blocks[L:])
+    def __call__(self, *args: Any) -> Any:
+        # (the block's index, then the blocks), or with no loop dimensions the blocks
+        block_id, blocks = (args[0], args[1:]) if self.chunks else ((), args)
+        starts = tuple(s[i] for s, i in zip(self.starts, block_id))
+        shape = tuple(c[i] for c, i in zip(self.chunks, block_id))
+        arrays = iter(blocks)
         leaves = [next(arrays) if kind == "block" else value for kind, value in self.plan]
         args = _unflatten(self.tree, leaves)
         old = lib.pyad_get_errmode()
@@ -157,15 +177,26 @@ class _Job:
             raise
         finally:
             lib.pyad_set_errmode(old)
+        if self.single is not None:
+            return np.asarray(res, np.float64).reshape(shape + self.single)
         cols = [np.asarray(r, np.float64).reshape(shape + (-1,)) for r in _flatten(res)[0]]
         return np.concatenate(cols, axis=-1) if len(cols) > 1 else cols[0]
 
 
-def _job_from(token: str, f: Compiled, fn: Any, state: tuple[Any, ...]) -> _Job:
+def _job_from(token: str, payload: bytes, has_fn: bool, state: tuple[Any, ...]) -> _Job:
     job = _Job.__new__(_Job)
-    job.f, job.token = _arrive(token, f, fn), token
-    job.name, job.kwargs, job.plan, job.tree, job.loop, job.errmode = state
+    job.f, job.token, job._payload = _arrive(token, payload, has_fn), token, payload
+    name, kwargs, plan, tree, chunks, single, errmode = state
+    _Job.__init__(job, job.f, name, kwargs, plan, tree, chunks, single, errmode)
     return job
+
+
+def _cloudpickle() -> Any:
+    """cloudpickle (a dependency of dask), else the standard pickle."""
+    try:
+        return importlib.import_module("cloudpickle")
+    except ImportError:  # pragma: no cover  (dask requires it)
+        return pickle
 
 
 def _globalize(e: BaseException, starts: tuple[int, ...], shape: tuple[int, ...],
@@ -227,6 +258,8 @@ def _cores(f: Compiled, name: str, n_args: int) -> list[list[int] | int]:
 def call(f: Compiled, name: str, xs: Sequence[Any], **kwargs: Any) -> Any:
     """f.name(*xs, **kwargs) with dask arrays among xs: lazy dask results."""
     da: Any = importlib.import_module("dask.array")
+    # the block index as a task argument (as da.map_blocks's block_id)
+    ArrayBlockIdDep = importlib.import_module("dask.layers").ArrayBlockIdDep
     if kwargs.get("sparse"):
         raise TypeError(
             f"{name}(sparse=True) does not take dask arrays (its result is a list of "
@@ -270,21 +303,24 @@ def call(f: Compiled, name: str, xs: Sequence[Any], **kwargs: Any) -> Any:
         x = x.rechunk({i: -1 for i in range(len(s), x.ndim)}) if core_ind else x
         plan.append(("block", None))
         pairs.append((x, loop_ind[L - len(s) :] + core_ind))
-    chunks, _ = da.unify_chunks(*[a for p in pairs for a in p]) if pairs else ({}, None)
-    starts = []
-    for d, ind in enumerate(loop_ind):
-        c = chunks.get(ind, (loop[d],))
-        if sum(c) != loop[d]:  # only broadcast (size 1) arrays have this index
-            c = (loop[d],)
-        starts.append((da.arange(loop[d], chunks=c, dtype=np.int64), (ind,)))
+    all_chunks: dict[str, tuple[int, ...]] = {}
+    if pairs:  # chunks aligned across the arguments
+        all_chunks, arrays = da.unify_chunks(*[a for p in pairs for a in p])
+        pairs = [(a, ind) for a, (_, ind) in zip(arrays, pairs)]
+    chunks = tuple(tuple(int(n) for n in all_chunks.get(i, (d,))) for i, d in zip(loop_ind, loop))
     cores_out, out_tree = structure
-    K = sum(math.prod(core) for core in cores_out)
-    job = _Job(f, name, kwargs, plan, tree, loop, lib.pyad_get_errmode())
+    single = cores_out[0] if len(cores_out) == 1 else None
+    job = _Job(f, name, kwargs, plan, tree, chunks, single, lib.pyad_get_errmode())
+    core_out = tuple(next(letters) for _ in (single if single is not None else (0,)))
+    sizes = single if single is not None else (sum(math.prod(c) for c in cores_out),)
     out = da.blockwise(
-        job, loop_ind + ("Z",), *[a for p in starts + pairs for a in p],
-        new_axes={"Z": K}, dtype=np.float64, meta=np.empty((0,) * (L + 1)),
-        concatenate=True, align_arrays=True, token=f"pyad-{name.strip('_')}",
+        job, loop_ind + core_out, *([ArrayBlockIdDep(chunks), loop_ind] if L else []),
+        *[a for p in pairs for a in p], new_axes=dict(zip(core_out, sizes)),
+        dtype=np.float64, meta=np.empty((0,) * (L + len(core_out))),
+        concatenate=True, align_arrays=False, token=f"pyad-{name.strip('_')}",
     )  # fmt: skip
+    if single is not None:
+        return out
     results, at = [], 0
     for core in cores_out:
         k = math.prod(core)

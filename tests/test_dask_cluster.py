@@ -122,7 +122,9 @@ def test_a_guard_miss_without_the_python_function_names_the_point(client):
         compute(client, g(da.from_array(x, chunks=200)))
     assert "at batch point 613" in " ".join([str(e.value), *getattr(e.value, "__notes__", [])])
     # one without a new branch works, and attach() lets the workers re-trace
-    assert np.array_equal(compute(client, g(da.from_array(np.abs(x), chunks=200)))[0], np.ones(1000))
+    assert np.array_equal(
+        compute(client, g(da.from_array(np.abs(x), chunks=200)))[0], np.ones(1000)
+    )
     g.attach(f.fn)
     assert np.array_equal(compute(client, g(da.from_array(x, chunks=200)))[0], f(x))
 

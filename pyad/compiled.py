@@ -236,6 +236,8 @@ class Compiled(HigherOrder):
         >>> pyad.compile(lambda x, y: x * y).grad(3.0, 4.0).tolist()
         [4.0, 3.0]
         """
+        if dask_arrays.holds_dask(xs):  # one result: one task per chunk
+            return dask_arrays.call(self, "grad", xs, workers=workers)
         return self.value_and_grad(*xs, workers=workers)[1]
 
     def value_and_jacobian(self, *xs: Any, workers: int | None = None) -> tuple[Any, Any]:

@@ -76,7 +76,7 @@ class HigherOrder(Calls):
         [4.0, 2.0]
         """
         if dask_arrays.holds_dask(args):  # lazy results (pyad.dask_arrays)
-            return dask_arrays.call(self, "hvp", args, workers=workers)  # type: ignore[no-any-return]
+            return dask_arrays.call(self, "hvp", args, workers=workers)
         xs, v = _split(args, "hvp", "v")
         self._single("hvp")
         ops = self._operands(xs, [(v, "in", "v")])

@@ -44,14 +44,14 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ._lib import lib
 
 if TYPE_CHECKING:
-    from .compiled import Compiled
+    from .compiled_higher import HigherOrder as Compiled  # every compiled function is one
 
 __all__ = ["call", "holds_dask"]
 
@@ -105,11 +105,12 @@ def _arrive(token: str, payload: bytes, has_fn: bool) -> Compiled:
         if known is not None:
             _arrived.move_to_end(token)
             if known.fn is None and has_fn:  # attach()ed on the client since
-                known.attach(pickle.loads(payload)[1])
+                known.fn = pickle.loads(payload)[1]
             return known
-        f, fn = pickle.loads(payload)
+        loaded, fn = pickle.loads(payload)
+        f = cast("Compiled", loaded)
         if fn is not None:
-            f.attach(fn)
+            f.fn = fn  # as f.attach(fn)
         _arrived[token] = f
         while len(_arrived) > _ARRIVED_MAX:
             _arrived.popitem(last=False)
@@ -246,9 +247,11 @@ def _cores(f: Compiled, name: str, n_args: int) -> list[list[int] | int]:
     arrays: the directions or weights of several arguments/outputs)."""
     sig, extra = f.sig, _EXTRA.get(name)
     n_xs = n_args - (extra is not None)
+    cores: list[list[int] | int] = []
     if sig is None:
-        return [0] * n_xs + ([1] if extra else [])
-    cores: list[list[int] | int] = [len(c) for c in sig.ins[:n_xs]] + [0] * (n_xs - sig.k)
+        cores += [0] * n_xs + ([1] if extra else [])
+        return cores
+    cores += [len(c) for c in sig.ins[:n_xs]] + [0] * (n_xs - sig.k)
     if extra is not None:
         ext = [len(c) for c in (sig.ins if extra == "in" else sig.outs)]
         cores.append(ext[0] if len(ext) == 1 else ext)
@@ -272,7 +275,9 @@ def call(f: Compiled, name: str, xs: Sequence[Any], **kwargs: Any) -> Any:
         for x, c in zip(xs, cores)
     ]
     leaves, tree = _flatten(args)
-    core_of = [c for c in (c if isinstance(c, list) else [c] for c in cores) for c in c]
+    core_of: list[int] = []
+    for c in cores:
+        core_of += c if isinstance(c, list) else [c]
     if len(core_of) != len(leaves):  # a tuple where an array belongs, or the reverse
         core_of = [0] * len(leaves)
     leaves = [x if isinstance(x, (da.Array, np.ndarray, float, int)) else np.asarray(x)
@@ -283,8 +288,8 @@ def call(f: Compiled, name: str, xs: Sequence[Any], **kwargs: Any) -> Any:
         loops.append(x.shape[: ndim - c] if ndim > c else ())
     L = max(len(s) for s in loops)
     if f.sig is None:
-        sizes = {s[0] for s in loops if s}
-        if len(sizes) > 1 or any(len(s) > 1 for s in loops):
+        lengths = {s[0] for s in loops if s}
+        if len(lengths) > 1 or any(len(s) > 1 for s in loops):
             probe = [np.empty(s + x.shape[len(s) :]) if s else x for x, s in zip(leaves, loops)]
             getattr(f, name)(*_unflatten(tree, probe), **kwargs)  # numpy's error
     loop = tuple(int(d) for d in np.broadcast_shapes(*loops))
@@ -343,15 +348,14 @@ def _structure(
     learnt from a numpy call on a batch of no points (a traced function),
     or, before the first trace, on the batch's first point (computed: the
     trace needs its values)."""
-    if f.traces:
+    if f._traces:
         probe = [np.empty(tuple(0 for _ in s) + x.shape[len(s) :], x.dtype)
                  if s else x for x, s in zip(leaves, loops)]  # fmt: skip
         try:
             return _shapes(getattr(f, name)(*_unflatten(tree, probe), **kwargs), L)
         except Exception:  # noqa: BLE001  (an empty batch may not be enough: use a point)
             pass
-    import dask
-
+    dask: Any = importlib.import_module("dask")
     first = [x[tuple(slice(0, 1) for _ in s)] if s else x for x, s in zip(leaves, loops)]
     first = list(dask.compute(*first))
     return _shapes(getattr(f, name)(*_unflatten(tree, first), **kwargs), L)

@@ -62,12 +62,13 @@ _POINT = re.compile(r"batch point (\d+)")
 
 def holds_dask(xs: Sequence[Any]) -> bool:
     """Whether any of xs (or of a tuple among them) is a dask array. Dask
-    is looked for among the loaded modules: no dask array can exist unless
-    dask.array was imported."""
-    da = sys.modules.get("dask.array")
-    if da is None:
+    is looked for among the loaded modules: no dask array can exist before
+    dask.array.core has defined the class (another thread may be importing
+    dask.array right now: its module is there, half made)."""
+    core = sys.modules.get("dask.array.core")
+    array = getattr(core, "Array", None)
+    if array is None:
         return False
-    array = da.Array
     return any(
         isinstance(x, array)
         or (isinstance(x, (tuple, list)) and any(isinstance(y, array) for y in x))

@@ -198,3 +198,17 @@ def test_importing_pyad_does_not_import_dask():
         "assert not [m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_half_imported_dask_is_no_dask_array():
+    # a worker thread may call pyad while another thread imports dask.array:
+    # its module is in sys.modules before it defines Array
+    code = (
+        "import sys, types, numpy as np, pyad\n"
+        "sys.modules['dask.array'] = types.ModuleType('dask.array')\n"
+        "sys.modules['dask.array.core'] = types.ModuleType('dask.array.core')\n"
+        "f = pyad.compile(lambda x: x * 2)\n"
+        "assert f(np.ones(3)).tolist() == [2.0, 2.0, 2.0]\n"
+        "assert f.value_and_grad(np.ones(2))[1].tolist() == [[2.0], [2.0]]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -167,7 +167,7 @@ class _Job:
         block_id, blocks = (args[0], args[1:]) if self.chunks else ((), args)
         starts = tuple(s[i] for s, i in zip(self.starts, block_id))
         shape = tuple(c[i] for c, i in zip(self.chunks, block_id))
-        arrays = iter(blocks)
+        arrays = iter(_aligned(b) for b in blocks)
         leaves = [next(arrays) if kind == "block" else value for kind, value in self.plan]
         args = _unflatten(self.tree, leaves)
         old = lib.pyad_get_errmode()
@@ -191,6 +191,14 @@ def _job_from(token: str, payload: bytes, has_fn: bool, state: tuple[Any, ...]) 
     name, kwargs, plan, tree, chunks, single, errmode = state
     _Job.__init__(job, job.f, name, kwargs, plan, tree, chunks, single, errmode)
     return job
+
+
+def _aligned(a: Any) -> Any:
+    """a, or an aligned copy: a block unpickled from a network frame may
+    start at any byte, and C reads doubles at 8-byte boundaries."""
+    if isinstance(a, np.ndarray) and not a.flags.aligned:
+        return np.require(a, requirements="A")
+    return a
 
 
 def _cloudpickle() -> Any:
@@ -358,7 +366,7 @@ def _structure(
             pass
     dask: Any = importlib.import_module("dask")
     first = [x[tuple(slice(0, 1) for _ in s)] if s else x for x, s in zip(leaves, loops)]
-    first = list(dask.compute(*first))
+    first = [_aligned(a) for a in dask.compute(*first)]
     return _shapes(getattr(f, name)(*_unflatten(tree, first), **kwargs), L)
 
 

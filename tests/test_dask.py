@@ -212,3 +212,17 @@ def test_a_half_imported_dask_is_no_dask_array():
         "assert f.value_and_grad(np.ones(2))[1].tolist() == [[2.0], [2.0]]\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_blocks_that_are_not_aligned_are_copied_before_c_reads_them():
+    # a block unpickled from a network frame may start at an odd byte; C
+    # reads doubles at 8-byte boundaries (UBSan, under .ci/sanitize, checks)
+    raw = np.zeros(8 * X.size + 1, np.uint8)
+    odd = np.frombuffer(raw[1:].data, np.float64)
+    odd[:] = X
+    assert not odd.flags.aligned
+    f = pyad.compile(branchy)
+    dx = da.from_array(odd, chunks=30)
+    t = np.array([1.0, 0.5])
+    assert_bits(f.jvp(dx, Y, t), f.jvp(X, Y, t))
+    assert_bits(f.value_and_grad(dx, 0.5), f.value_and_grad(X, 0.5))

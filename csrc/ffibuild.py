@@ -21,6 +21,7 @@ SOURCES = [
     "replay.c",
     "batch.c",
     "pybridge.c",
+    "pycall.c",
     "vmath.c",
     "lanes.c",
     "drive.c",

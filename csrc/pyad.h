@@ -94,6 +94,12 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
  * or NOMEM. */
 int pyad_py_var_base(uintptr_t dead, uintptr_t free_list, uintptr_t ns);
 
+/* The base class of pyad.Compiled (pycall.c; CPython only, used by
+ * pyad/_lib.py alone): a C tp_call that replays the most recent trace at
+ * float arguments, else calls the method `_call`. Stores the class in the
+ * dict `ns` (an id()) under "CallBase". Returns OK, or NOMEM. */
+int pyad_py_call_base(uintptr_t ns);
+
 /* Evaluate an op on plain numbers (no recording); *out receives the value. */
 int pyad_eval(int op, const double *x, size_t n, double *out);
 
@@ -228,17 +234,11 @@ int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
                       double *grads, size_t n_grads,
                       double *work, size_t work_len, pyad_fail_info *info);
 
-/* The lean value call, for Compiled.__call__'s fast path: the single
- * output of a program of at most 1024 nodes at one point, or NaN when
- * anything is off (sizes, a guard that misses, a raising error mode):
- * then, or for a NaN value, the caller takes the general path, which says
- * why. The numbered forms take 1 to 4 inputs as arguments. */
+/* The lean value call (pycall.c, Compiled's C call): the single output of
+ * a program of at most 1024 nodes at one point, or NaN when anything is
+ * off (sizes, a guard that misses, a raising error mode): then, or for a
+ * NaN value, the caller takes the general path, which says why. */
 double pyad_program_value(const pyad_program *p, const double *x, size_t n_x);
-double pyad_program_value1(const pyad_program *p, double a);
-double pyad_program_value2(const pyad_program *p, double a, double b);
-double pyad_program_value3(const pyad_program *p, double a, double b, double c);
-double pyad_program_value4(const pyad_program *p, double a, double b, double c,
-                           double d);
 
 /* Points [begin, end) of a batch of n_points. The n_x (= n_in) input
  * columns: input i of point j is x[i][j * stride[i]], where stride 1 means

@@ -29,6 +29,7 @@ SOURCES = [
     "coloring.c",
     "tapegrad.c",
     "bulk.c",
+    "special.c",
 ]
 
 

@@ -110,17 +110,25 @@ def _mp_dlog_ndtr_d(x):
     return -r * (x + r)
 
 
+def _mp_ndtr(x):
+    if x < -1000:
+        return mpmath.npdf(x) / -x * _mp_tail(x)
+    if x > 1000:
+        return 1 - _mp_ndtr(-x)
+    return mpmath.ncdf(x)
+
+
 def _mp_log_ndtr(x):
     # log1p(-Phi(-x)) above 0: Phi(x) itself rounds to 1 at 50 digits
     if x < -1000:
         return -x * x / 2 - mpmath.log(-x) - mpmath.log(2 * mpmath.pi) / 2 + mpmath.log(_mp_tail(x))
-    return mpmath.log1p(-mpmath.ncdf(-x)) if x > 0 else mpmath.log(mpmath.ncdf(x))
+    return mpmath.log1p(-_mp_ndtr(-x)) if x > 0 else mpmath.log(_mp_ndtr(x))
 
 
 def _mp_dlog_ndtr(x):
     if x < -1000:
         return -x / _mp_tail(x)
-    return mpmath.npdf(x) / mpmath.ncdf(x)
+    return mpmath.npdf(x) / _mp_ndtr(x)
 
 
 def _mp_ndtri(p):
@@ -175,7 +183,7 @@ MP_UNARY = {
     "trunc": lambda x: (_mp_trunc(x), mpmath.mpf(0)),
     "lgamma": lambda x: (_mp_lgamma(x), mpmath.digamma(x)),
     "digamma": lambda x: (mpmath.digamma(x), mpmath.polygamma(1, x)),
-    "ndtr": lambda x: (mpmath.ncdf(x), mpmath.npdf(x)),
+    "ndtr": lambda x: (_mp_ndtr(x), mpmath.npdf(x)),
     "log_ndtr": lambda x: (_mp_log_ndtr(x), _mp_dlog_ndtr(x)),
     "dlog_ndtr": lambda x: (_mp_dlog_ndtr(x), _mp_dlog_ndtr_d(x)),
     "ndtri": lambda p: (_mp_ndtri(p), 1 / mpmath.npdf(_mp_ndtri(p))),
@@ -198,6 +206,8 @@ DOMAIN = {
     "log2": lambda x: x > 0,
     "log10": lambda x: x > 0,
     "ndtri": lambda x: 0 < x < 1,
+    "lgamma": lambda x: x > 0 or x != math.floor(x),
+    "digamma": lambda x: x > 0 or x != math.floor(x),
     "erfinv": lambda x: -1 < x < 1,
 }
 

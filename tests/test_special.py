@@ -22,7 +22,6 @@ import pyad
 from pyad import Var
 from pyad._lib import lib
 
-mpmath.mp.dps = 60
 R = random.Random(14)
 ROOT = 1.4616321449683622  # digamma's positive zero
 
@@ -81,7 +80,13 @@ CASES = {
     "ndtri": (pyad.ndtri, _mp_ndtri, [p for p in PROBS if 0 < p < 1], 3.0),
     "erfinv": (pyad.erfinv, mpmath.erfinv, [x for x in UNIT if abs(x) < 1], 4.0),
 }
-# fmt: on
+
+
+@pytest.fixture(autouse=True)
+def _digits():
+    """mpmath at 60 digits for this module's references (restored after)."""
+    with mpmath.workdps(60):
+        yield
 
 
 def ulp_error(got, exact):
@@ -310,6 +315,7 @@ def test_compiled_pickle_names_the_new_ops(tmp_path):
 
 
 def main():
+    mpmath.mp.dps = 60
     print(f"{'function':16s} {'max ulp':>8s} {'stated':>7s}  at")
     for name in sorted(CASES):
         worst, at = measure(name)

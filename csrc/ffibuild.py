@@ -33,6 +33,7 @@ SOURCES = [
     "coloring.c",
     "tapegrad.c",
     "bulk.c",
+    "special.c",
 ]
 
 

@@ -1,10 +1,12 @@
 """cffi build script: compiles csrc/ into the private module pyad._pyad_cffi.
 
-The cdef is read from csrc/pyad.h, the one public header; preprocessor
-lines are dropped because cffi's parser does not run a preprocessor.
+The cdef is read from csrc/pyad.h, the one public header (and the pyad_*.h
+parts it includes); preprocessor lines are dropped because cffi's parser
+does not run a preprocessor.
 """
 
 import os
+import re
 import sys
 
 from cffi import FFI
@@ -12,6 +14,7 @@ from cffi import FFI
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCES = [
     "tape.c",
+    "nodes.c",
     "record.c",
     "sweep.c",
     "graph.c",
@@ -21,6 +24,7 @@ SOURCES = [
     "replay.c",
     "batch.c",
     "pybridge.c",
+    "pycall.c",
     "vmath.c",
     "lanes.c",
     "drive.c",
@@ -29,12 +33,22 @@ SOURCES = [
     "coloring.c",
     "tapegrad.c",
     "bulk.c",
+    "special.c",
 ]
 
 
 def _cdef_from_header(path):
+    """The header's declarations: preprocessor lines dropped, except that a
+    pyad_*.h it includes is read in place (the API's parts)."""
+    out = []
     with open(path) as f:
-        return "".join(line for line in f if not line.lstrip().startswith("#"))
+        for line in f:
+            part = re.match(r'\s*#\s*include\s+"(pyad_\w+\.h)"', line)
+            if part:
+                out.append(_cdef_from_header(os.path.join(os.path.dirname(path), part[1])))
+            elif not line.lstrip().startswith("#"):
+                out.append(line)
+    return "".join(out)
 
 
 def _compile_args():

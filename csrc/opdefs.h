@@ -46,5 +46,6 @@
 #include "opdefs_exp.h"
 #include "opdefs_trig.h"
 #include "opdefs_nary.h"
+#include "opdefs_special.h"
 
 #endif

@@ -80,6 +80,18 @@
     X(mod,      52, 2, NONE,  "remainder")                \
     X(floordiv, 53, 2, NONE,  "floor_divide")             \
     X(clip,     54, 3, NONE,  "clip")                     \
-    X(fma,      55, 3, CROSS, "")
+    X(fma,      55, 3, CROSS, "")                         \
+    X(lgamma,   56, 1, FULL,  "")                         \
+    X(digamma,  57, 1, FULL,  "")                         \
+    X(polygamma, 58, 2, FULL, "")                         \
+    X(logsumexp, 59, N, FULL, "")                         \
+    X(logaddexp, 60, 2, FULL, "")                         \
+    X(xlogy,    61, 2, FULL,  "")                         \
+    X(xlog1py,  62, 2, FULL,  "")                         \
+    X(ndtr,     63, 1, FULL,  "")                         \
+    X(log_ndtr, 64, 1, FULL,  "")                         \
+    X(dlog_ndtr, 65, 1, FULL, "")                         \
+    X(ndtri,    66, 1, FULL,  "")                         \
+    X(erfinv,   67, 1, FULL,  "")
 
 #endif

@@ -73,6 +73,13 @@ def _function(name: str, arity: str) -> list[str]:
             "def dot(ws: Iterable[object], xs: Iterable[object], bias: object = None)"
             " -> Var | float: ..."
         ]
+    if name == "logsumexp":
+        return [
+            "@overload",
+            "def logsumexp(xs: Iterable[Real], /) -> float: ...",
+            "@overload",
+            "def logsumexp(xs: Iterable[object], /) -> Var | float: ...",
+        ]
     raise ValueError(f"opstub: no Python signature for the n-ary op {name!r}")
 
 

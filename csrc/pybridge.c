@@ -1,5 +1,5 @@
-/* pybridge.c -- the one place where C reads Python objects: the record
- * buffer of eager recording (pyad/_lib.py).
+/* pybridge.c -- where C reads the Python objects of eager recording: the
+ * record buffer (pyad/_lib.py). (pycall.c reads a compiled call's floats.)
  *
  * Python records `a * b` by appending a tuple (code, x0, x1, out) to a
  * list, with `out` a handle it reserved earlier, instead of calling C once

@@ -32,8 +32,10 @@
 #define PYAD_Y v[c->k]
 #define PYAD_PUT(i, d) dp[c->first + (i)] = (d)
 
-/* The value of instruction c at values v, into v. */
-static inline void value_of(const pyad_program *p, const instr_t *c, double *v)
+/* The value of instruction c at values v, into v. Inlined into each loop:
+ * a call per instruction (its prologue and epilogue) cost as much as the
+ * arithmetic ops themselves. */
+static inline __attribute__((always_inline)) void value_of(const pyad_program *p, const instr_t *c, double *v)
 {
     const uint32_t *a = p->args + c->first;
     switch (c->op) {
@@ -205,7 +207,7 @@ int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
     return PYAD_OK;
 }
 
-/* ---- the lean value call (Compiled.__call__'s fast path) ----------------- */
+/* ---- the lean value call (Compiled's C call: pycall.c) ------------------- */
 
 #define VALUE_STACK 1024    /* nodes a program may have for the lean call */
 
@@ -222,28 +224,4 @@ double pyad_program_value(const pyad_program *p, const double *x, size_t n_x)
     if (pyad_first_failed_guard(p, v) >= 0)
         return NAN;
     return v[p->output_slot[0]];
-}
-
-double pyad_program_value1(const pyad_program *p, double a)
-{
-    return pyad_program_value(p, &a, 1);
-}
-
-double pyad_program_value2(const pyad_program *p, double a, double b)
-{
-    double x[2] = {a, b};
-    return pyad_program_value(p, x, 2);
-}
-
-double pyad_program_value3(const pyad_program *p, double a, double b, double c)
-{
-    double x[3] = {a, b, c};
-    return pyad_program_value(p, x, 3);
-}
-
-double pyad_program_value4(const pyad_program *p, double a, double b, double c,
-                           double d)
-{
-    double x[4] = {a, b, c, d};
-    return pyad_program_value(p, x, 4);
 }

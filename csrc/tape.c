@@ -1,7 +1,8 @@
-/* tape.c -- the process-wide tape: storage, handles, lifetime, node state.
+/* tape.c -- the process-wide tape: storage, handles, lifetime.
  *
  * The layout and the lifetime rules are described in tape.h. Recording is
- * in record.c, the backward sweep in sweep.c, program export in export.c.
+ * in record.c, the backward sweep in sweep.c, program export in export.c,
+ * reads and writes of one node's state in nodes.c.
  */
 #include <fenv.h>
 #include <math.h>
@@ -298,68 +299,6 @@ void pyad_release_many(const int64_t *handles, size_t n)
     for (size_t i = 0; i < n; i++)
         pyad_release_locked(handles[i]);
     pyad_unlock(&lock);
-}
-
-/* ---- node state ------------------------------------------------------ */
-
-double pyad_value(int64_t h)
-{
-    uint32_t n;
-    double v = NAN;
-    pyad_lock(&lock);
-    if (pyad_node_of(h, &n))
-        v = T.value[n];
-    pyad_unlock(&lock);
-    return v;
-}
-
-double pyad_grad(int64_t h)
-{
-    uint32_t n;
-    double g = NAN;
-    pyad_lock(&lock);
-    if (pyad_node_of(h, &n))
-        g = T.grad[n];
-    pyad_unlock(&lock);
-    return g;
-}
-
-int pyad_is_leaf(int64_t h)
-{
-    uint32_t n;
-    int r = PYAD_ERR_HANDLE;
-    pyad_lock(&lock);
-    if (pyad_node_of(h, &n))
-        r = T.op[n] == OP_LEAF;
-    pyad_unlock(&lock);
-    return r;
-}
-
-int pyad_set_value(int64_t h, double value)
-{
-    uint32_t n;
-    int st = PYAD_ERR_HANDLE;
-    pyad_lock(&lock);
-    if (pyad_node_of(h, &n)) {
-        st = T.op[n] == OP_LEAF ? PYAD_OK : PYAD_ERR_NOT_LEAF;
-        if (st == PYAD_OK)
-            T.value[n] = value;
-    }
-    pyad_unlock(&lock);
-    return st;
-}
-
-int pyad_set_grad(int64_t h, double grad)
-{
-    uint32_t n;
-    int st = PYAD_ERR_HANDLE;
-    pyad_lock(&lock);
-    if (pyad_node_of(h, &n)) {
-        T.grad[n] = grad;
-        st = PYAD_OK;
-    }
-    pyad_unlock(&lock);
-    return st;
 }
 
 /* ---- modes and introspection ------------------------------------------ */

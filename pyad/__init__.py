@@ -30,6 +30,7 @@ from .errstate import errstate, geterr
 from .functional import grad, gradcheck, value_and_grad, zero_grad
 from .ops import *  # noqa: F403  (every op of the C registry: exp, sin, where, ...)
 from .ops import __all__ as _op_names
+from .special import trigamma
 from .transforms import hessian, hvp, jacobian, jvp, vjp
 from .var import Var
 from .var import release_dead as _release_dead
@@ -54,6 +55,7 @@ def live_nodes() -> int:
 
 __all__ = [
     *_op_names,
+    "trigamma",
     "Var",
     "grad",
     "value_and_grad",

@@ -30,7 +30,8 @@ from . import ops as _ops
 from ._lib import VarBase, ffi, lib
 from .errors import check
 from .optable import OPS
-from .var import Var, _fmt, _new, as_float
+from .reals import as_float
+from .var import Var, _fmt, _new
 
 __all__ = ["VarArray", "var_array"]
 

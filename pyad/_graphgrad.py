@@ -14,10 +14,10 @@ from . import _lib
 from ._lib import ffi, lib
 from ._types import Real
 from .errors import check
+from .reals import as_float
 from .var import (
     Var,
     _new,
-    as_float,
     graph_grads,
     graph_grads_lock,
     use_fast_del,

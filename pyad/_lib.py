@@ -53,7 +53,7 @@ except ImportError:
             "`python setup.py build_ext --inplace` for development)"
         ) from None
 
-__all__ = ["ffi", "lib", "core", "pending", "dead", "free", "sync", "direct", "VarBase"]
+__all__ = ["ffi", "lib", "core", "pending", "dead", "free", "sync", "direct", "VarBase", "CallBase"]
 
 # ---- the record buffer ------------------------------------------------------
 
@@ -85,6 +85,19 @@ else:
     if core.pyad_py_var_base(id(dead), id(free), id(_ns)) != 0:
         raise MemoryError("pyad: cannot make the Var class")
     VarBase = _ns.pop("VarBase")
+
+# The base class of pyad.Compiled, made in C (csrc/pycall.c): its call at
+# one point of floats runs no Python frame; anything else goes to `_call`.
+if TYPE_CHECKING:
+
+    class CallBase:
+        def __call__(self, *xs: Any, workers: int | None = None) -> Any: ...
+        def _set_lean(self, owner: object, address: int, n_in: int, /) -> None: ...
+
+else:
+    if core.pyad_py_call_base(id(_ns)) != 0:
+        raise MemoryError("pyad: cannot make the Compiled class")
+    CallBase = _ns.pop("CallBase")
 
 
 def sync() -> None:
@@ -139,6 +152,7 @@ _PURE = (
     "pyad_get_errmode",
     "pyad_py_sync",
     "pyad_py_var_base",
+    "pyad_py_call_base",
     "pyad_fork_",  # the fork hooks hold _refill_lock already
     "pyad_sparsity_",
     "pyad_vmath",

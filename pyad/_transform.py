@@ -31,7 +31,8 @@ from .dropped import watching
 from .errors import check
 from .frozen import compile_tracing
 from .pytree import TreeDef, flatten, unflatten
-from .var import Var, _new, as_float
+from .reals import as_float
+from .var import Var, _new
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -154,36 +154,11 @@ class Compiled(HigherOrder):
     # ---- the public calls -------------------------------------------------
     # Any: a float, a tuple of floats, an array (batch), or with Vars whatever
     # fn returns.
-    def __call__(self, *xs: Any, workers: int | None = None) -> Any:
-        # The fast path: one output, at most 4 float arguments, one C call
-        # (pyad_program_value*), which gives nan on anything unusual (a guard
-        # that misses, a raising errstate): the general path then says why.
-        fast = self._fast
-        if fast is not None and workers is None and len(xs) == fast[0]:
-            n, c, p = fast
-            if n == 1:
-                if type(xs[0]) is float:
-                    v = c(p, xs[0])
-                    if v == v:
-                        return v
-            elif n == 2:
-                a, b = xs
-                if type(a) is float and type(b) is float:
-                    v = c(p, a, b)
-                    if v == v:
-                        return v
-            elif n == 3:
-                a, b, d = xs
-                if type(a) is float and type(b) is float and type(d) is float:
-                    v = c(p, a, b, d)
-                    if v == v:
-                        return v
-            else:
-                a, b, d, e = xs
-                if type(a) is float and type(b) is float and type(d) is float and type(e) is float:
-                    v = c(p, a, b, d, e)
-                    if v == v:
-                        return v
+    # f(*xs) itself is CallBase's (csrc/pycall.c): float arguments on the
+    # most recent trace replay in C with no Python frame; any other call,
+    # and any call that C cannot answer (a guard that misses, a raising
+    # errstate, a NaN value), comes here with the same arguments.
+    def _call(self, *xs: Any, workers: int | None = None) -> Any:
         if any(_holds_var(x) for x in xs):
             return self._eager(xs)
         if dask_arrays.holds_dask(xs):  # lazy results (pyad.dask_arrays)

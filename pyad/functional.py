@@ -19,7 +19,8 @@ from . import var as _var
 from ._lib import ffi, lib
 from ._transform import argnums_tuple, grad_graph, gradient, scalar_output, trace
 from .errors import GradcheckError, check
-from .var import Var, as_float
+from .reals import as_float
+from .var import Var
 
 # A function pyad can differentiate: Vars in, a Var or a real number out.
 Differentiable = Callable[..., Any]

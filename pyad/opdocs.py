@@ -42,10 +42,23 @@ AT_HALF: dict[str, str] = {
     "floor": "-2.0, 0.0",
     "ceil": "-1.0, 0.0",
     "trunc": "-1.0, 0.0",
+    "lgamma": "0.572365, -1.96351",
+    "digamma": "-1.96351, 4.934802",
+    "ndtr": "0.691462, 0.352065",
+    "log_ndtr": "-0.368946, 0.50916",
+    "dlog_ndtr": "0.50916, -0.513825",
+    "ndtri": "1.959964, 17.110083",
+    "erfinv": "0.476936, 1.112585",
 }
 # The point of the example where 0.5 says little (outside acosh's domain;
 # floor, ceil and trunc differ at -1.5).
-AT: dict[str, float] = {"acosh": 1.5, "floor": -1.5, "ceil": -1.5, "trunc": -1.5}
+AT: dict[str, float] = {
+    "acosh": 1.5,
+    "floor": -1.5,
+    "ceil": -1.5,
+    "trunc": -1.5,
+    "ndtri": 0.975,
+}
 
 
 def unary_doc(name: str) -> str:
@@ -201,6 +214,54 @@ any operand is a Var, else a float.
 2.0
 """,
 }
+
+
+_SPECIAL2 = """{name}(a, b): {what}; a Var if a or b is a Var, else a float
+(docs/special-functions.md).
+
+>>> import pyad
+>>> a, b = pyad.Var({a}), pyad.Var({b})
+>>> y = pyad.{name}(a, b); y.backward()
+>>> round(y.val, 6), round(a.grad, 6), round(b.grad, 6)
+({result})
+{extra}"""
+
+OTHER.update(
+    {
+        "polygamma": _SPECIAL2.format(
+            name="polygamma",
+            what="the n-th derivative of digamma at x (n an integer >= 0)",
+            a=3.0,
+            b=2.0,
+            result="0.493939, 0.0, -0.886266",
+            extra=">>> round(pyad.polygamma(1, 1.0), 12)  # pi^2/6\n1.644934066848\n",
+        ),
+        "logaddexp": _SPECIAL2.format(
+            name="logaddexp",
+            what="log(exp(a) + exp(b)) without overflow (numpy's logaddexp)",
+            a=3.0,
+            b=2.0,
+            result="3.313262, 0.731059, 0.268941",
+            extra=">>> pyad.logaddexp(1000.0, 1000.0)  # no overflow\n1000.6931471805599\n",
+        ),
+        "xlogy": _SPECIAL2.format(
+            name="xlogy",
+            what="x log(y), 0 where x == 0 (scipy.special.xlogy)",
+            a=3.0,
+            b=2.0,
+            result="2.079442, 0.693147, 1.5",
+            extra=">>> pyad.xlogy(0.0, 0.0)\n0.0\n",
+        ),
+        "xlog1py": _SPECIAL2.format(
+            name="xlog1py",
+            what="x log1p(y), 0 where x == 0 (scipy.special.xlog1py)",
+            a=3.0,
+            b=2.0,
+            result="3.295837, 1.098612, 1.0",
+            extra=">>> pyad.xlog1py(0.0, -1.0)\n0.0\n",
+        ),
+    }
+)
 
 
 def doc(name: str, arity: int) -> str | None:

@@ -7,7 +7,7 @@ spells as an operator also get it. Every function also takes numpy arrays
 (of Vars or numbers) and applies elementwise: pyad.relu(X @ W). numpy's
 hooks are in ufuncs.py. The only per-op Python here is the table of
 operator names, the n-ary ops' signatures (pyad.sum(iterable),
-pyad.dot(ws, xs, bias)), and divmod (// and % together).
+pyad.dot(ws, xs, bias), pyad.logsumexp(xs)), and divmod (// and % together).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import opdocs, record
+from . import opdocs, record, special
 from .optable import OPS
 from .var import Var
 
@@ -33,7 +33,11 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "floordiv": ("__floordiv__", "__rfloordiv__"),
 }
 # n-ary ops: their Python signature is their own (record.py).
-NARY: dict[str, Callable[..., Any]] = {"sum": record.nary_sum, "dot": record.dot}
+NARY: dict[str, Callable[..., Any]] = {
+    "sum": record.nary_sum,
+    "dot": record.dot,
+    "logsumexp": special.logsumexp,
+}
 
 __all__: list[str] = []
 # doctest.testmod(pyad.ops) finds functions by their module's globals; these

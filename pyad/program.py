@@ -10,7 +10,7 @@ buffers do not fit the program instead of reading or writing past them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -57,13 +57,9 @@ def _ptr(arr: npt.NDArray[Any], dtype: type[np.generic]) -> Any:
     return ffi.from_buffer(_CTYPES[dtype], arr)
 
 
-# The lean value calls, by number of inputs (csrc/replay.c).
-_LEAN: dict[int, Callable[..., float]] = {
-    1: lib.pyad_program_value1,
-    2: lib.pyad_program_value2,
-    3: lib.pyad_program_value3,
-    4: lib.pyad_program_value4,
-}
+# The C call of a compiled function (csrc/pycall.c) reads at most this many
+# arguments, and replays programs of at most this many nodes (csrc/replay.c).
+LEAN_INPUTS, LEAN_NODES = 16, 1024
 
 
 class Program:
@@ -122,12 +118,13 @@ class Program:
         self._scratch: list[tuple[Any, Any, Any, Any, Any]] = []  # for point calls
         self.frozen: Any = None  # its pyad.frozen.Frozen, made on first use (higher order)
 
-    def lean(self) -> tuple[int, Callable[..., float], Any] | None:
-        """(n_in, C function, program) for Compiled.__call__'s fast path: a
-        program of one output, 1 to 4 inputs and at most 1024 nodes."""
-        if self.n_out != 1 or self.n_in not in _LEAN or self.arrays["node_op"].size > 1024:
+    def lean(self) -> tuple[Program, int, int] | None:
+        """(owner, address, n_in): the arguments of CallBase._set_lean
+        (csrc/pycall.c) for this program, when it fits the C call: one
+        output, at most LEAN_INPUTS inputs and LEAN_NODES nodes."""
+        if self.n_out != 1 or self.n_in > LEAN_INPUTS or self.arrays["node_op"].size > LEAN_NODES:
             return None
-        return self.n_in, _LEAN[self.n_in], self.ptr
+        return self, int(ffi.cast("uintptr_t", self.ptr)), self.n_in
 
     def _buffers(self) -> tuple[Any, Any, Any, Any, Any]:
         try:

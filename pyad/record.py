@@ -18,7 +18,8 @@ from ._lib import core, ffi, lib, pending, sync
 from ._types import Real, UnaryFunction
 from .errors import check
 from .optable import CODE
-from .var import Var, _fmt, _new, _type_error, as_float
+from .reals import as_float
+from .var import Var, _fmt, _new, _type_error
 
 if TYPE_CHECKING:
     import numpy.typing as npt

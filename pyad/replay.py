@@ -33,7 +33,7 @@ import numpy as np
 
 from ._lib import ffi, lib
 from .columns import Columns, dbl
-from .var import as_float
+from .reals import as_float
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from . import pickling
-from ._lib import lib
+from ._lib import CallBase, lib
 from .columns import Columns
 from .errors import GuardMissError, ImpureFunctionError, PyadFloatingPointError, check
 from .program import Program
@@ -50,7 +50,7 @@ def _signature(n_in: int | None, n_out: int | None, tuple_out: bool | None) -> s
     return f"{args} -> {f'a tuple of {n_out}' if tuple_out else 'one value'}"
 
 
-class Retracing:
+class Retracing(CallBase):
     """The state of a compiled function (its traces, and the signature the
     first trace fixed) and the loops over its traces."""
 
@@ -63,7 +63,6 @@ class Retracing:
     sig: Signature | None  # the gufunc signature, if any
     dims: Dims | None  # its core sizes, fixed by the first call (inputs) and trace
     _trace_list: list[Program]
-    _fast: Any
     _fast_prog: Program | None
 
     # The traces, most recently used first. Setting them also sets the fast
@@ -75,7 +74,8 @@ class Retracing:
     @_traces.setter
     def _traces(self, traces: list[Program]) -> None:
         self._trace_list = traces
-        self._fast = traces[0].lean() if traces and self.sig is None else None
+        lean = traces[0].lean() if traces and self.sig is None else None
+        self._set_lean(*(lean or (None, 0, 0)))  # the C call of __call__ (csrc/pycall.c)
         # value_and_grad's fast path: scalar arguments, one output
         one = traces[0] if traces and self.sig is None else None
         self._fast_prog = one if one is not None and one.n_out == 1 and not self.tuple_out else None

@@ -33,7 +33,8 @@ import numpy as np
 from ._arrays import var_array
 from ._transform import _elements
 from .columns import Columns
-from .var import Var, as_float
+from .reals import as_float
+from .var import Var
 
 if TYPE_CHECKING:
     import numpy.typing as npt

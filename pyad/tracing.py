@@ -27,7 +27,8 @@ from ._lib import lib
 from .dropped import watching
 from .errors import PyadError
 from .program import export
-from .var import Var, as_float, exact_real
+from .reals import as_float, exact_real
+from .var import Var
 
 if TYPE_CHECKING:
     from .program import Arrays

@@ -18,8 +18,9 @@ import numpy as np
 
 from . import ops
 from .optable import OPS
+from .reals import as_float
 from .record import NEVER_OPERANDS, object_array
-from .var import Var, as_float
+from .var import Var
 
 _UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.less: operator.lt,

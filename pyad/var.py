@@ -12,21 +12,15 @@ ops.py builds them from the C op registry with the factories of record.py.
 
 from __future__ import annotations
 
-import fractions
 import math
-import numbers
 import operator
 import threading
 from typing import TYPE_CHECKING, Any, Callable, overload
 
-import numpy as np
-
 from ._lib import VarBase, core, dead, ffi, free, lib, pending, sync
 from ._types import Real, _Method, _Operator, _Power, _Reflected
 from .errors import check
-
-if TYPE_CHECKING:
-    pass
+from .reals import as_float, exact_real, integral_interval
 
 _new: Callable[[type[Var]], Var] = object.__new__
 _LEAF = lib.PYAD_REC_LEAF
@@ -52,17 +46,6 @@ def release_dead() -> None:
     """Release the handles of Vars that have died (see Var.__del__), and
     record the buffered ops (see _lib.py)."""
     sync()
-
-
-def as_float(x: Any) -> float | None:  # Any: `t is float` does not narrow x
-    """x as a float if it is a real number (int, float, numpy real scalar),
-    else None. bool counts as int, as in Python; complex does not."""
-    t = type(x)
-    if t is float or t is int:
-        return float(x)
-    if isinstance(x, (numbers.Real, np.integer, np.floating)) and not isinstance(x, Var):
-        return float(x)
-    return None
 
 
 def _type_error(fn: str, x: object) -> TypeError:
@@ -372,7 +355,7 @@ class Var(VarBase):
         x = lib.pyad_value(self._h)
         k = fn(x)  # ValueError / OverflowError for nan / inf, as for floats
         if guard_hook is not None:
-            for test, bound in _interval(kind, k, x):
+            for test, bound in integral_interval(kind, k, x):
                 guard_hook(test, self, bound, True)
         return k
 
@@ -391,43 +374,6 @@ class Var(VarBase):
         if not self.is_leaf:
             raise TypeError("only leaf Vars can be pickled; pickle float(v), or use v.detach()")
         return (_leaf_from_state, (self.val, self.grad))
-
-
-def exact_real(x: Any) -> float | int | fractions.Fraction | None:  # Any: as as_float
-    """x as a number Python compares with a float exactly (a float, an int
-    or a Fraction), or None if x is not a real number (as as_float). The
-    guards of compiled functions turn it back into a float threshold."""
-    t = type(x)
-    if t is float or t is int:
-        return x  # type: ignore[no-any-return]  # `t is` does not narrow
-    if isinstance(x, Var) or as_float(x) is None:
-        return None
-    if isinstance(x, (int, np.integer)):  # bool, numpy ints: exact as int
-        return int(x)
-    if isinstance(x, np.floating) and x.dtype.itemsize > 8 and np.isfinite(x):
-        return fractions.Fraction(*x.as_integer_ratio())  # long double
-    if isinstance(x, numbers.Rational):
-        return fractions.Fraction(int(x.numerator), int(x.denominator))
-    return float(x)  # float32, float16, other reals: as float
-
-
-def _interval(kind: str, k: int, x: float) -> list[tuple[str, float]]:
-    """Comparisons (test, bound) that hold exactly for the values whose
-    floor / ceil / trunc / round (half to even) is k, x being one of them."""
-    if not abs(x) < 2.0**52:  # already an integer: k pins the value
-        return [("ge", float(k)), ("le", float(k))]
-    if kind == "floor":
-        return [("ge", float(k)), ("lt", float(k + 1))]
-    if kind == "ceil":
-        return [("gt", float(k - 1)), ("le", float(k))]
-    if kind == "trunc":
-        lower = ("ge", float(k)) if k > 0 else ("gt", float(k - 1))
-        upper = ("lt", float(k + 1)) if k >= 0 else ("le", float(k))
-        return [lower, upper]
-    # round: ties go to the even integer, so its interval is closed
-    if k % 2 == 0:
-        return [("ge", k - 0.5), ("le", k + 0.5)]
-    return [("gt", k - 0.5), ("lt", k + 0.5)]
 
 
 _fast_del = getattr(Var, "__del__")  # noqa: B009  (VarBase's C finalizer; mypy does not see it)

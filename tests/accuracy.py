@@ -36,6 +36,7 @@ SEQUENTIAL = {"sum", "dot"}
 # arguments too).
 OP_FUNCTIONS = {op.name: getattr(pyad, op.name) for op in pyad.optable.OPS}
 OP_FUNCTIONS["sum"] = lambda *xs: pyad.sum(xs)
+OP_FUNCTIONS["logsumexp"] = lambda *xs: pyad.logsumexp(xs)
 OP_FUNCTIONS["dot"] = lambda *xs: pyad.dot(
     xs[: len(xs) // 2], xs[len(xs) // 2 : 2 * (len(xs) // 2)], xs[-1] if len(xs) % 2 else None
 )
@@ -56,8 +57,46 @@ def _inside(rng, c):
     return c - math.copysign(2.0 ** -rng.randint(1, 53), c)
 
 
+def _near_pole(r):
+    """Next to a pole of the gamma function: -k +- 2^-t, t in 3..40 (where
+    the pole term dominates psi: its negative zeros, where psi's error is
+    absolute, are measured in tests/test_special.py)."""
+    return -r.randint(1, 50) + r.choice((-1.0, 1.0)) * 2.0 ** -r.uniform(3, 40)
+
+
+def _gamma_arg(r):
+    return r.choice((r.uniform(0, 30), abs(_logu(r, -300, 300)), _near_pole(r)))
+
+
+def _lse_args(r, n=None):
+    """Terms all >= 0, or all <= -10: away from a value that cancels to 0
+    (m + log(sum) with m ~ -log n), where the error is absolute."""
+    n = n or r.randint(1, 6)
+    if r.random() < 0.5:
+        return [10.0 ** r.uniform(-3, 2.8) for _ in range(n)]
+    return [-10.0 - 10.0 ** r.uniform(-3, 2.8) for _ in range(n)]
+
+
+def _normal_arg(r):
+    return r.choice((r.uniform(-40, 40), -abs(_logu(r, 0, 300)), _logu(r, -300, 0)))
+
+
 # op -> sampler(rng) -> operands; the smooth ops, on their domains
 SAMPLERS = {
+    "lgamma": lambda r: [_gamma_arg(r)],
+    "digamma": lambda r: [r.choice((_gamma_arg(r), _near(r, 1.4616321449683622)))],
+    "polygamma": lambda r: [float(r.randint(0, 4)), _gamma_arg(r)],
+    "logsumexp": _lse_args,
+    "logaddexp": lambda r: _lse_args(r, 2),
+    "xlogy": lambda r: [_logu(r, -3, 3), abs(_logu(r, -300, 300))],
+    "xlog1py": lambda r: [_logu(r, -3, 3), r.choice((abs(_logu(r, -300, 300)), -r.random()))],
+    "ndtr": lambda r: [r.choice((r.uniform(-38, 9), _logu(r, -300, 0)))],
+    "log_ndtr": lambda r: [_normal_arg(r)],
+    "dlog_ndtr": lambda r: [_normal_arg(r)],
+    "ndtri": lambda r: [
+        r.choice((10.0 ** r.uniform(-307, 0), r.random(), 1 - 10 ** r.uniform(-16, -1)))
+    ],
+    "erfinv": lambda r: [r.choice((r.uniform(-1, 1), _logu(r, -300, -1), _inside(r, 1.0)))],
     "exp": lambda r: [r.uniform(-745, 709)],
     "expm1": lambda r: [r.choice((r.uniform(-40, 709), _logu(r, -300, 0)))],
     "exp2": lambda r: [r.uniform(-1074, 1023)],
@@ -138,13 +177,17 @@ SMOOTH = {
 }
 
 
+# Moderate operands for the ops whose domain _default rarely meets.
+MODERATE = {"polygamma": lambda r: [float(r.randint(1, 3)), _logu(r, -1, 2)]}
+
+
 def smooth_points(name, arity, n, seed=0, moderate=False):
     """n operand lists where op `name` is smooth, from its sampler (with
     moderate=True: operands in +-[1e-3, 1e3] where the op is finite)."""
     rng = random.Random(f"{name}-{seed}")
     sampler = SAMPLERS.get(name) or _default(arity)
     if moderate:
-        sampler = _default(arity)
+        sampler = MODERATE.get(name) or _default(arity)
         smooth = SMOOTH.get(name, lambda *xs: True)
 
         def ok(*xs):

@@ -353,6 +353,10 @@ ISSUE10_OPS = {
 }
 OPS.update(ISSUE10_OPS)
 
+from special_ref import SPECIAL_OPS  # noqa: E402  (it uses the helpers above)
+
+OPS.update(SPECIAL_OPS)
+
 
 def evaluate(n_in, steps, xs):
     """Run a program (see test_fuzz_ops.programs) on the inputs xs.

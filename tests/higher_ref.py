@@ -83,6 +83,9 @@ def jax_table():
     import jax
     import jax.numpy as jnp
     import jax.scipy.special
+    import jax.scipy.stats
+
+    sp = jax.scipy.special
 
     def cmp(test):
         return lambda a, b: jnp.where(test(a, b), 1.0, 0.0)
@@ -149,6 +152,18 @@ def jax_table():
         "floordiv": jnp.floor_divide,
         "clip": jnp.clip,
         "fma": lambda a, b, c: a * b + c,
+        "lgamma": sp.gammaln,
+        "digamma": sp.digamma,
+        "polygamma": lambda n, x: sp.polygamma(jnp.round(n).astype(int), x),
+        "logsumexp": lambda *x: sp.logsumexp(jnp.stack(x)),
+        "logaddexp": jnp.logaddexp,
+        "xlogy": sp.xlogy,
+        "xlog1py": sp.xlog1py,
+        "ndtr": sp.ndtr,
+        "log_ndtr": sp.log_ndtr,
+        "dlog_ndtr": lambda x: jnp.exp(jax.scipy.stats.norm.logpdf(x) - sp.log_ndtr(x)),
+        "ndtri": sp.ndtri,
+        "erfinv": sp.erfinv,
     }
 
 
@@ -156,7 +171,7 @@ def pyad_fn(name):
     """The pyad function of an op, called with its operands."""
     op = next(o for o in OPS if o.name == name)
     fn = getattr(pyad, name)
-    if name == "sum":
+    if name in ("sum", "logsumexp"):
         return lambda *x: fn(list(x))
     if name == "dot":
         return lambda *x: fn(list(x[: len(x) // 2]), list(x[len(x) // 2 : 2 * (len(x) // 2)]),

@@ -83,6 +83,65 @@ def _mp_erfc(x):
     return mpmath.erfc(x)
 
 
+def _mp_lgamma(x):
+    if x <= 0 and x == mpmath.floor(x):
+        return mpmath.inf
+    return mpmath.log(abs(mpmath.gamma(x))) if x < 0 else mpmath.loggamma(x)
+
+
+def _mp_tail_m1(x):
+    """sqrt(2 pi) |x| exp(x^2/2) Phi(x) - 1 for x < -1000 (mpmath's erfc
+    fails far out), by its asymptotic series: the next term is below 1e-22
+    of it."""
+    u = 1 / (x * x)
+    return -u + 3 * u**2 - 15 * u**3 + 105 * u**4 - 945 * u**5
+
+
+def _mp_tail(x):
+    return 1 + _mp_tail_m1(x)
+
+
+def _mp_dlog_ndtr_d(x):
+    """-r (x + r), r = phi/Phi; below -1000 x + r = -r (S - 1), which the
+    series gives without cancellation."""
+    r = _mp_dlog_ndtr(x)
+    if x < -1000:
+        return r * r * _mp_tail_m1(x)
+    return -r * (x + r)
+
+
+def _mp_ndtr(x):
+    if x < -1000:
+        return mpmath.npdf(x) / -x * _mp_tail(x)
+    if x > 1000:
+        return 1 - _mp_ndtr(-x)
+    return mpmath.ncdf(x)
+
+
+def _mp_log_ndtr(x):
+    # log1p(-Phi(-x)) above 0: Phi(x) itself rounds to 1 at 50 digits
+    if x < -1000:
+        return -x * x / 2 - mpmath.log(-x) - mpmath.log(2 * mpmath.pi) / 2 + mpmath.log(_mp_tail(x))
+    return mpmath.log1p(-_mp_ndtr(-x)) if x > 0 else mpmath.log(_mp_ndtr(x))
+
+
+def _mp_dlog_ndtr(x):
+    if x < -1000:
+        return -x / _mp_tail(x)
+    return mpmath.npdf(x) / _mp_ndtr(x)
+
+
+def _mp_ndtri(p):
+    """Phi^-1(p): through erfinv, or (tiny p, where 2p - 1 needs more digits
+    than the working precision) a root of log Phi(y) = log p."""
+    if not 0 < p < 1:
+        return mpmath.nan
+    if p > mpmath.mpf(10) ** (-mpmath.mp.dps // 2):
+        return mpmath.sqrt(2) * mpmath.erfinv(2 * p - 1)
+    y0 = -mpmath.sqrt(-2 * mpmath.log(p))
+    return mpmath.findroot(lambda y: mpmath.log(mpmath.ncdf(y)) - mpmath.log(p), y0 + 0.5)
+
+
 def _mp_trunc(x):
     return mpmath.sign(x) * mpmath.floor(abs(x))
 
@@ -122,6 +181,17 @@ MP_UNARY = {
     "floor": lambda x: (mpmath.floor(x), mpmath.mpf(0)),
     "ceil": lambda x: (mpmath.ceil(x), mpmath.mpf(0)),
     "trunc": lambda x: (_mp_trunc(x), mpmath.mpf(0)),
+    "lgamma": lambda x: (_mp_lgamma(x), mpmath.digamma(x)),
+    "digamma": lambda x: (mpmath.digamma(x), mpmath.polygamma(1, x)),
+    "ndtr": lambda x: (_mp_ndtr(x), mpmath.npdf(x)),
+    "log_ndtr": lambda x: (_mp_log_ndtr(x), _mp_dlog_ndtr(x)),
+    "dlog_ndtr": lambda x: (_mp_dlog_ndtr(x), _mp_dlog_ndtr_d(x)),
+    "ndtri": lambda p: (_mp_ndtri(p), 1 / mpmath.npdf(_mp_ndtri(p))),
+    "erfinv": lambda x: (
+        (mpmath.erfinv(x), mpmath.sqrt(mpmath.pi) / 2 * mpmath.exp(mpmath.erfinv(x) ** 2))
+        if -1 < x < 1
+        else (mpmath.nan, mpmath.nan)
+    ),
 }
 
 # Which real inputs lie inside each op's domain (for the oracle).
@@ -135,6 +205,10 @@ DOMAIN = {
     "atanh": lambda x: -1 < x < 1,
     "log2": lambda x: x > 0,
     "log10": lambda x: x > 0,
+    "ndtri": lambda x: 0 < x < 1,
+    "lgamma": lambda x: x > 0 or x != math.floor(x),
+    "digamma": lambda x: x > 0 or x != math.floor(x),
+    "erfinv": lambda x: -1 < x < 1,
 }
 
 
@@ -161,6 +235,27 @@ def _dot(*xs):
 def _dot_d(*xs):
     k = len(xs) // 2
     return list(xs[k : 2 * k]) + list(xs[:k]) + ([1] if len(xs) % 2 else [])
+
+
+def _lse(*xs):
+    return mpmath.log(mpmath.fsum(mpmath.exp(x) for x in xs))
+
+
+def _polygamma(n, x):
+    """nan unless n is an integer >= 0, as pyad's; but n within 1e-10 of one
+    counts as it, so that mpmath.diff (whose steps are far smaller) sees the
+    derivative in n that pyad gives: 0."""
+    k = mpmath.nint(n)
+    if abs(n - k) > 1e-10 or k < 0:
+        return mpmath.nan
+    return mpmath.polygamma(int(k), x)
+
+
+def _xlogy(f):
+    return (
+        lambda x, y: mpmath.mpf(0) if x == 0 else x * f(y),
+        lambda x, y: [f(y), 0 if x == 0 else x / (y if f is mpmath.log else 1 + y)],
+    )
 
 
 def _cmp(test):
@@ -218,6 +313,11 @@ MP_OPS.update(
         "floordiv": (lambda a, b: mpmath.floor(a / b), lambda a, b: [0, 0]),
         "clip": (lambda x, lo, hi: min(max(x, lo), hi), _clip_d),
         "fma": (lambda a, b, c: a * b + c, lambda a, b, c: [b, a, 1]),
+        "polygamma": (_polygamma, lambda n, x: [0, _polygamma(n + 1, x)]),
+        "logsumexp": (_lse, lambda *xs: [mpmath.exp(x - _lse(*xs)) for x in xs]),
+        "logaddexp": (_lse, lambda a, b: [mpmath.exp(a - _lse(a, b)), mpmath.exp(b - _lse(a, b))]),
+        "xlogy": _xlogy(mpmath.log),
+        "xlog1py": _xlogy(mpmath.log1p),
     }
 )
 

@@ -1,6 +1,6 @@
-"""Compiled.__call__'s fast path (one C call for 1-4 float arguments and
-one output, pyad_program_value*): whatever the arguments, it must answer as
-the general path does."""
+"""Compiled's C call (csrc/pycall.c: float arguments, at most 16 of them,
+one output, the most recent trace replayed with no Python frame): whatever
+the arguments, it must answer as the general path (Compiled._call) does."""
 
 import math
 
@@ -11,7 +11,7 @@ import pyad
 from pyad import Var
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 16, 17])
 def test_fast_and_general_paths_agree(n):
     def fn(*xs):
         s = xs[0]
@@ -91,3 +91,65 @@ def test_value_and_grad_fast_path_agrees_with_batches_and_eager(n):
     h.value_and_grad(1.0)
     with pyad.errstate(divide="raise"), pytest.raises(FloatingPointError):
         h.value_and_grad(0.0)
+
+
+def test_the_c_call_is_the_class_call_and_defers_everything_else():
+    from pyad._lib import CallBase
+
+    f = pyad.compile(lambda x, y: x * y + 1.0)
+    assert type(f).__call__ is CallBase.__call__  # no Python __call__ shadows it
+    assert f(2.0, 3.0) == 7.0
+    assert f(np.float64(2.0), 3.0) == 7.0  # a float subclass: the general path
+    assert f(2, 3) == 7.0
+    assert f(2.0, 3.0, workers=1) == 7.0  # a keyword: the general path
+    with pytest.raises(TypeError):
+        f(2.0)
+    with pytest.raises(TypeError):
+        f(2.0, 3.0, bogus=1)
+    assert f(np.array([1.0, 2.0]), 3.0).tolist() == [4.0, 7.0]
+
+
+def test_no_argument_and_tuple_output_functions():
+    f = pyad.compile(lambda: pyad.Var(2.0) * 3.0)
+    assert f() == 6.0
+    g = pyad.compile(lambda x: (x * 2.0, x + 1.0))
+    assert g(3.0) == (6.0, 4.0)
+
+
+def test_the_c_call_follows_retracing_and_cache_eviction():
+    # a new trace becomes the most recent one: the C call must use it, and
+    # the evicted program must not be used (its memory is freed)
+    f = pyad.compile(lambda x: x * 2.0 if x > 0 else x * 3.0 if x > -1 else x * 4.0, cache_size=1)
+    for _ in range(3):
+        assert f(1.0) == 2.0
+        assert f(-0.5) == -1.5
+        assert f(-2.0) == -8.0
+    assert f.traces == 1
+    import gc
+
+    gc.collect()
+    assert f(5.0) == 10.0 and f(-5.0) == -20.0
+
+
+def test_copies_pickles_and_threads():
+    import copy
+    import pickle
+    import threading
+
+    f = pyad.compile(lambda x, y: pyad.sin(x) * y)
+    assert f(1.0, 2.0) == (pyad.sin(Var(1.0)) * 2.0).val
+    for g in (copy.copy(f), copy.deepcopy(f), pickle.loads(pickle.dumps(f))):
+        assert g(1.0, 2.0) == f(1.0, 2.0)
+    del g
+    want = [f.value_and_grad(0.1 * i, 2.0)[0] for i in range(2000)]
+    out = []
+
+    def work():
+        out.append([f(0.1 * i, 2.0) for i in range(2000)] == want)
+
+    ts = [threading.Thread(target=work) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert out == [True] * 4

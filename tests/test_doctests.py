@@ -39,6 +39,7 @@ MODULES = [
     "pyad.pickling",
     "pyad.forking",
     "pyad.dot",
+    "pyad.special",
     "pyad.dropped",
     "pyad.__main__",
 ]

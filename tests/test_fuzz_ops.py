@@ -124,8 +124,8 @@ def make_fn(steps, all_live=False):
                 y = -args[0]
             elif op == "abs":
                 y = abs(args[0])
-            elif op == "sum":
-                y = pyad.sum(args)
+            elif op in ("sum", "logsumexp"):
+                y = getattr(pyad, op)(args)
             elif op == "dot":
                 k = len(args) // 2
                 y = pyad.dot(args[:k], args[k : 2 * k], args[-1] if len(args) % 2 else None)
@@ -226,8 +226,8 @@ def test_fuzz_ops_on_numbers_and_vars(op, data):
         assert same(_BINARY[op](xs[0], Var(xs[1])).val, want)
     elif op in ("neg", "abs"):
         got = (-Var(xs[0]) if op == "neg" else abs(Var(xs[0]))).val
-    elif op == "sum":
-        got = pyad.sum(xs)
+    elif op in ("sum", "logsumexp"):
+        got = getattr(pyad, op)(xs)
     elif op == "dot":
         k = len(xs) // 2
         got = pyad.dot(xs[:k], xs[k : 2 * k], xs[-1] if len(xs) % 2 else None)

@@ -45,12 +45,18 @@ ARITY = {op.name: op.arity for op in OPS}
 HESS = {op.name: op.hess for op in OPS}
 
 
+# dlog_ndtr' = -r (x + r) cancels to about 1/|x| between -10 and -3 (the
+# series takes over below): x^2 ulps there (docs/special-functions.md).
+PARTIAL_BOUND = {"dlog_ndtr": 1e-13}
+
+
 @pytest.mark.parametrize("name", sorted(ARITY))
 def test_values_within_4_ulp_and_partials_within_1e14(name):
     worst_v, worst_d, at_v, at_d = measure(name, N_POINTS, ARITY[name])
     if name not in SEQUENTIAL:
         assert worst_v <= 4.0, f"{name}: value off by {worst_v} ulp at {at_v}"
-    assert worst_d <= 1e-14, f"{name}: partial off by {worst_d:.3g} (relative) at {at_d}"
+    bound = PARTIAL_BOUND.get(name, 1e-14)
+    assert worst_d <= bound, f"{name}: partial off by {worst_d:.3g} (relative) at {at_d}"
 
 
 # ---- finite differences ----------------------------------------------------

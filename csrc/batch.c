@@ -13,20 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The branch-free forms of the elementary functions (kernels.h), so that
- * the loops over points vectorise; same bits as everywhere else. */
+/* The branch-free lanes forms of the elementary functions (kernels.h), so
+ * that the loops over points vectorise; the row functions (batch_rows.h). */
 #define PYAD_LANES 1
 #include "platform.h"
 #include "program.h"
 
-/* The loops over points, compiled twice where gcc can pick at load time
- * (an ifunc): for AVX2 (4 doubles per vector) and for the baseline (SSE2).
- * No FMA is used (contraction is off), so both give the same bits. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define PYAD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PYAD_CLONES
-#endif
+#define PYAD_ROWS_TABLE pyad_rows_lanes
+#include "batch_rows.h"
 
 #define BLOCK_MAX 256
 #define BLOCK_MIN 8
@@ -50,134 +44,30 @@ typedef struct {
     double *adj;            /* n_nodes rows of B */
     double *dp;             /* n_args rows of B: each edge's partial */
     uint8_t *reached;       /* n_nodes */
+    uint8_t *exact;         /* n_ops: 1 = run with the exact lanes forms */
+    const double **src;     /* n_in: each input's adjoint row, or NULL */
     double *point;          /* n_nodes: one point, for locating fp errors */
 } batch_t;
 
-/* ---- one op over the rows of a block ------------------------------------------
- * For an op of 1 to 3 operands, one function of its own, over rows passed
- * as restrict pointers (an op's output row is never one of its operand
- * rows): x0..x2 the operands, y the value, d0..d2 the partials of its
- * edges. Kept apart, each loop is small enough for the vectoriser. */
-#define ROW_X_(j) x##j[pt]
-#define ROW_PUT_(i, v) do { double rowput_v_ = (v); d##i[pt] = rowput_v_; rownan_acc_ |= nan_bit_(rowput_v_); } while (0)
-
-/* 1 for a nan, 0 otherwise, with integer operations only (so that the
- * loops keep vectorising): a nan's magnitude bits exceed infinity's. */
-static inline uint64_t nan_bit_(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return ~((u & 0x7fffffffffffffffull) - 0x7ff0000000000001ull) >> 63;
-}
-#define PYAD_NOPS 1
-/* the value of op `name` of the given arity at point pt, into out */
-#define ROW_VALUE_1(name, out) out = pyad_v_##name(x0[pt])
-#define ROW_VALUE_2(name, out) out = pyad_v_##name(x0[pt], x1[pt])
-#define ROW_VALUE_3(name, out) out = pyad_v_##name(x0[pt], x1[pt], x2[pt])
-#define ROW_DEF_(name, code, arity, hess, uf) ROW_DEF_A_(name, arity)
-#define ROW_DEF_A_(name, arity) ROW_DEF_##arity(name)
-#define ROW_DEF_1(name) ROW_KERNEL_ARITY_(name, 1)
-#define ROW_DEF_2(name) ROW_KERNEL_ARITY_(name, 2)
-#define ROW_DEF_3(name) ROW_KERNEL_ARITY_(name, 3)
-#define ROW_DEF_N(name)
-#define ROW_KERNEL_ARITY_(name, arity)                                             \
-    PYAD_CLONES static int fwd_##name(                                             \
-        const double *restrict x0, const double *restrict x1,                      \
-        const double *restrict x2, double *restrict y, double *restrict d0,        \
-        double *restrict d1, double *restrict d2, size_t m, int which)             \
-    {                                                                              \
-        uint64_t rownan_acc_ = 0;                                                         \
-        (void)x1; (void)x2; (void)d0; (void)d1; (void)d2;                          \
-        if (which == 0) {                                                          \
-            for (size_t pt = 0; pt < m; pt++) {                                    \
-                double v_;                                                         \
-                ROW_VALUE_##arity(name, v_);                                       \
-                y[pt] = v_;                                                        \
-                rownan_acc_ |= nan_bit_(v_);                                              \
-            }                                                                      \
-        } else if (which == 1) {                                                   \
-            for (size_t pt = 0; pt < m; pt++) {                                    \
-                double v_;                                                         \
-                ROW_VALUE_##arity(name, v_);                                       \
-                y[pt] = v_;                                                        \
-                rownan_acc_ |= nan_bit_(v_);                                              \
-                PYAD_PARTIALS_##name(PYAD_NUM, double, ROW_X_, v_, ROW_PUT_, 1);   \
-            }                                                                      \
-        } else {                                                                   \
-            for (size_t pt = 0; pt < m; pt++) {                                    \
-                double v_ = y[pt];                                                 \
-                (void)v_;                                                          \
-                PYAD_PARTIALS_##name(PYAD_NUM, double, ROW_X_, v_, ROW_PUT_, 1);   \
-            }                                                                      \
-        }                                                                          \
-        return rownan_acc_ != 0;                                                   \
-    }
-PYAD_OP_LIST(ROW_DEF_)
-#undef PYAD_NOPS
-
-typedef int (*row_fn)(const double *restrict, const double *restrict,
-                       const double *restrict, double *restrict, double *restrict,
-                       double *restrict, double *restrict, size_t, int);
-#define ROW_ENTRY_(name, code, arity, hess, uf) ROW_ENTRY_A_(name, arity)
-#define ROW_ENTRY_A_(name, arity) ROW_ENTRY_##arity(name)
-#define ROW_ENTRY_1(name) [PYAD_OP_##name] = fwd_##name,
-#define ROW_ENTRY_2(name) [PYAD_OP_##name] = fwd_##name,
-#define ROW_ENTRY_3(name) [PYAD_OP_##name] = fwd_##name,
-#define ROW_ENTRY_N(name)
-/* by op code: the row function of each op of 1 to 3 operands (NULL for
- * the n-ary ops, done below with an operand accessor) */
-static const row_fn row_fns[PYAD_OP_END_] = {PYAD_OP_LIST(ROW_ENTRY_)};
-
-/* n-ary ops: operand j of instruction c at point pt of the block. */
-#define PYAD_X(j) val[(size_t)a[j] * B + pt]
-#define PYAD_NOPS c->n
-#define PYAD_OUT val[(size_t)c->k * B + pt]
-#define PYAD_Y val[(size_t)c->k * B + pt]
-#define PYAD_PUT(i, d) dp[(size_t)(c->first + (i)) * B + pt] = (d)
-#define NARY_GEN_1(name)
-#define NARY_GEN_2(name)
-#define NARY_GEN_3(name)
-#define NARY_GEN_N(name)                                                         \
-    case PYAD_OP_##name:                                                         \
-        for (size_t pt = 0; pt < m; pt++) {                                      \
-            if (which != 2)                                                      \
-                PYAD_VALUE_N(name);                                              \
-            if (which)                                                           \
-                PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
-        }                                                                        \
-        break;
-#define NARY_CASE_(name, code, arity, hess, uf) NARY_GEN_##arity(name)
-
-/* An n-ary op (sum, dot) over the m points of the block. */
-static void nary_block(const batch_t *bt, const instr_t *c, size_t m, int which)
+/* A row function saw a nan: recompute instruction c at every point whose
+ * value or partial is nan but whose operands are not, with the point forms
+ * (ops.c), which give the bits every other evaluator gives. Such a nan is
+ * a lanes form's answer to an argument outside its kernel's ordinary range
+ * (kernels.h), or a true nan (log(-1)), which the point form gives again.
+ * With the lanes forms, points with a nan operand are recomputed too: a
+ * partial may not depend on that operand (xlogy's log(y) at x = nan, y =
+ * 0 is -inf). The exact forms answer every argument but a sine or cosine
+ * beyond 2^20, and only unary ops call those: their operand is not nan.
+ * Returns the number of points recomputed. */
+static size_t fix_nans(const batch_t *bt, const instr_t *c, size_t m, int which,
+                       int exact)
 {
     const size_t B = bt->B;
     const uint32_t *a = bt->p->args + c->first;
-    double *val = bt->val, *dp = bt->dp;
-    switch (c->op) {
-        PYAD_OP_LIST(NARY_CASE_)
-    default:
-        break;
-    }
-}
-#undef PYAD_X
-#undef PYAD_NOPS
-#undef PYAD_OUT
-#undef PYAD_Y
-#undef PYAD_PUT
-
-/* The lanes forms give nan where they cannot answer (sin, cos of a huge
- * argument, see kernels.h): when a row function saw a nan, recompute
- * instruction c at every point whose value or partial is nan but whose
- * operands are not, with the point forms (ops.c), which give the bits every
- * other evaluator gives. */
-static void fix_nans(const batch_t *bt, const instr_t *c, size_t m, int which)
-{
-    const size_t B = bt->B;
-    const uint32_t *a = bt->p->args + c->first;
-    double *y = bt->val + (size_t)c->k * B, x[8], d[8];
-    if (c->n > 8)     /* the lanes forms are all unary */
-        return;
+    double *y = bt->val + (size_t)c->k * B, x[3], d[3];
+    size_t fixed = 0;
+    if (c->n > 3)     /* the row functions are for 1 to 3 operands */
+        return 0;
     for (size_t pt = 0; pt < m; pt++) {
         int nan_in = 0, nan_out = y[pt] != y[pt];
         for (uint32_t e = 0; e < c->n; e++) {
@@ -187,8 +77,9 @@ static void fix_nans(const batch_t *bt, const instr_t *c, size_t m, int which)
                 nan_out |= bt->dp[(size_t)(c->first + e) * B + pt] !=
                            bt->dp[(size_t)(c->first + e) * B + pt];
         }
-        if (nan_in || !nan_out)
+        if ((nan_in && exact) || !nan_out)
             continue;
+        fixed++;
         if (which != 2)
             y[pt] = pyad_op_value(c->op, x, c->n);
         if (which) {
@@ -197,11 +88,15 @@ static void fix_nans(const batch_t *bt, const instr_t *c, size_t m, int which)
                 bt->dp[(size_t)(c->first + e) * B + pt] = d[e];
         }
     }
+    return fixed;
 }
 
 /* Forward pass over the m points of the current block: values (which =
  * 0), values and each edge's partial (1), or the partials of values
- * already computed (2). */
+ * already computed (2). An instruction runs with the lanes forms until
+ * more than an eighth of a block's points needed recomputing: from then on
+ * (for the rest of the batch) with the exact lanes forms, which cost ~1.5x
+ * the lanes forms but a tenth of a recomputation. */
 static void forward_block(const batch_t *bt, size_t m, int which)
 {
     const pyad_program *p = bt->p;
@@ -209,7 +104,7 @@ static void forward_block(const batch_t *bt, size_t m, int which)
     for (size_t i = 0; i < p->n_ops; i++) {
         const instr_t *c = &p->code[i];
         const uint32_t *a = p->args + c->first;
-        row_fn f = row_fns[c->op];
+        pyad_row_fn f = (bt->exact[i] ? pyad_rows_exact : pyad_rows_lanes)[c->op];
         if (f) {
             const double *x[3] = {NULL, NULL, NULL};
             double *d[3] = {NULL, NULL, NULL};
@@ -217,10 +112,11 @@ static void forward_block(const batch_t *bt, size_t m, int which)
                 x[e] = bt->val + (size_t)a[e] * B;
                 d[e] = bt->dp + (size_t)(c->first + e) * B;
             }
-            if (f(x[0], x[1], x[2], bt->val + (size_t)c->k * B, d[0], d[1], d[2], m, which))
-                fix_nans(bt, c, m, which);
+            if (f(x[0], x[1], x[2], bt->val + (size_t)c->k * B, d[0], d[1], d[2], m, which) &&
+                fix_nans(bt, c, m, which, bt->exact[i]) * 8 > m)
+                bt->exact[i] = 1;
         } else {
-            nary_block(bt, c, m, which);   /* arithmetic only: no lanes forms */
+            pyad_nary_rows(p, c, bt->val, bt->dp, B, m, which);
         }
     }
 }
@@ -252,11 +148,32 @@ PYAD_CLONES static void backward_block(const batch_t *bt, size_t o, size_t m)
             if (!reached[a[e]]) {
                 reached[a[e]] = 1;
                 for (size_t j = 0; j < m; j++)
-                    t[j] = -0.0;
+                    t[j] = -0.0 + g[j] * d[j];
+            } else {
+                for (size_t j = 0; j < m; j++)
+                    t[j] += g[j] * d[j];
             }
-            for (size_t j = 0; j < m; j++)
-                t[j] += g[j] * d[j];
         }
+    }
+}
+
+/* The gradient of output o at the m points of the block, into rows of
+ * n_out x n_in (point-major: each point's gradient is written whole, in
+ * order, rather than each input's column at a stride). An input the sweep
+ * did not reach has derivative 0. */
+static void grads_out(const batch_t *bt, size_t o, size_t m, double *grads)
+{
+    const pyad_program *p = bt->p;
+    const size_t B = bt->B, n = p->n_in, step = p->n_out * n;
+    const double **src = bt->src;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t s = p->input_slot[i];
+        src[i] = s <= p->output_slot[o] && bt->reached[s] ? bt->adj + (size_t)s * B : NULL;
+    }
+    for (size_t j = 0; j < m; j++) {
+        double *g = grads + j * step + o * n;
+        for (size_t i = 0; i < n; i++)
+            g[i] = src[i] ? 0.0 + src[i][j] : 0.0;
     }
 }
 
@@ -333,11 +250,14 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
     if (rows > SIZE_MAX / sizeof(double) / bt.B - 1)
         return PYAD_ERR_NOMEM;
     bt.val = pyad_program_alloc(rows * bt.B + p->n_nodes + 1, sizeof(double));
-    bt.reached = pyad_program_alloc(p->n_nodes + 1, 1);
-    if (!bt.val || !bt.reached) {
-        PYAD_RELEASE(bt.val, bt.reached);
+    bt.reached = pyad_program_alloc(p->n_nodes + 1 + p->n_ops, 1);
+    bt.src = pyad_program_alloc(p->n_in + 1, sizeof *bt.src);
+    if (!bt.val || !bt.reached || !bt.src) {
+        PYAD_RELEASE(bt.val, bt.reached, bt.src);
         return PYAD_ERR_NOMEM;
     }
+    bt.exact = bt.reached + p->n_nodes + 1;
+    memset(bt.exact, 0, p->n_ops);
     bt.adj = bt.val + p->n_nodes * bt.B;
     bt.dp = bt.adj + p->n_nodes * bt.B;
     bt.point = bt.dp + (p->n_args + 1) * bt.B;
@@ -402,21 +322,10 @@ int pyad_program_eval_batch(const pyad_program *p, const double *const *x,
             forward_block(&bt, m, 2);
         for (size_t o = 0; o < p->n_out; o++) {
             backward_block(&bt, o, m);
-            for (size_t i = 0; i < p->n_in; i++) {
-                uint32_t s = p->input_slot[i];
-                const double *r = bt.adj + (size_t)s * bt.B;
-                double *gout = grads + o * p->n_in + i;
-                size_t step = p->n_out * p->n_in;
-                if (s <= p->output_slot[o] && bt.reached[s])
-                    for (size_t j = 0; j < m; j++)
-                        gout[(base + j) * step] = 0.0 + r[j];
-                else
-                    for (size_t j = 0; j < m; j++)
-                        gout[(base + j) * step] = 0.0;
-            }
+            grads_out(&bt, o, m, grads + base * p->n_out * p->n_in);
         }
     }
     *n_guard_fail = misses;
-    PYAD_RELEASE(bt.val, bt.reached);
+    PYAD_RELEASE(bt.val, bt.reached, bt.src);
     return st;
 }

@@ -23,6 +23,7 @@ SOURCES = [
     "program.c",
     "replay.c",
     "batch.c",
+    "batch_exact.c",
     "pybridge.c",
     "pycall.c",
     "vmath.c",

@@ -37,8 +37,17 @@ __all__ = ["Columns", "dbl"]
 
 
 def dbl(a: npt.NDArray[Any]) -> Any:
-    """A double* to a contiguous float64 array (a dummy for an empty one)."""
-    return ffi.from_buffer("double[]", a) if a.size else ffi.new("double[1]")
+    """A double* to a contiguous float64 array (a dummy for an empty one).
+
+    C reads doubles at 8-byte boundaries: an array that does not start at
+    one (np.frombuffer at an odd offset, a block unpickled from a network
+    frame) is read through an aligned copy, which the pointer keeps alive.
+    Only arguments can be such arrays: the arrays C writes are pyad's own."""
+    if not a.size:
+        return ffi.new("double[1]")
+    if not a.flags.aligned:
+        a = a.copy()
+    return ffi.from_buffer("double[]", a)
 
 
 class Columns:
@@ -58,7 +67,7 @@ class Columns:
         n = 0
         for b in blocks:
             if isinstance(b, np.ndarray):
-                b = np.ascontiguousarray(b, dtype=np.float64)
+                b = np.require(b, np.float64, ["C", "A"])  # contiguous, aligned
                 if b.ndim == 2 and b.shape[0] != N:
                     raise ValueError(f"a block of {b.shape[0]} points in a batch of {N}")
                 if b.ndim not in (1, 2):

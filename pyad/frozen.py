@@ -28,6 +28,7 @@ import numpy as np
 
 from . import tracing as _tracing
 from ._lib import ffi, lib
+from .columns import dbl
 from .errors import check
 from .optable import OPS
 from .program import Program, export, no_guards
@@ -70,11 +71,6 @@ def compile_tracing() -> bool:
 
 
 # ---- buffers -------------------------------------------------------------------
-
-
-def _dbl(a: npt.NDArray[Any]) -> Any:
-    """A double* to a float64 array (a dummy for an empty one)."""
-    return ffi.from_buffer("double[]", a) if a.size else ffi.new("double[1]")
 
 
 def _vec(x: Any, n: int, what: str) -> FloatArray:
@@ -131,7 +127,7 @@ class Frozen:
             return ffi.new("double[]", self.work_size), ffi.new("pyad_fail_info *")
 
     def _weights(self, w: Any) -> Any:
-        return ffi.NULL if w is None else _dbl(_vec(w, self.n_out, "weights"))
+        return ffi.NULL if w is None else dbl(_vec(w, self.n_out, "weights"))
 
     # ---- one point ----
     def values_and_jacobian(self, x: Any) -> tuple[FloatArray, FloatArray]:
@@ -170,7 +166,7 @@ class Frozen:
         work, info = self._work()
         try:
             st = lib.pyad_program_jvp(
-                self.ptr, _dbl(xs), _dbl(ts), _dbl(vals), _dbl(tan), work, self.work_size, info
+                self.ptr, dbl(xs), dbl(ts), dbl(vals), dbl(tan), work, self.work_size, info
             )
             if st:
                 self._fail(st, info, "jvp")
@@ -193,7 +189,7 @@ class Frozen:
         work, info = self._work()
         try:
             st = lib.pyad_program_vjp(
-                self.ptr, _dbl(xs), self._weights(w), _dbl(vals), _dbl(g), work,
+                self.ptr, dbl(xs), self._weights(w), dbl(vals), dbl(g), work,
                 self.work_size, info,
             )  # fmt: skip
             if st:
@@ -217,7 +213,7 @@ class Frozen:
         work, info = self._work()
         try:
             st = lib.pyad_program_hvp(
-                self.ptr, _dbl(xs), self._weights(w), _dbl(vs), _dbl(vals), _dbl(g), _dbl(hv),
+                self.ptr, dbl(xs), self._weights(w), dbl(vs), dbl(vals), dbl(g), dbl(hv),
                 work, self.work_size, info,
             )  # fmt: skip
             if st:
@@ -250,7 +246,7 @@ class Frozen:
         vals, g, H = np.empty(self.n_out), np.empty(n), np.empty((n, n))
         info = ffi.new("pyad_fail_info *")
         st = lib.pyad_program_hessian(
-            self.ptr, _dbl(xs), self._weights(w), _dbl(vals), _dbl(g), _dbl(H), info
+            self.ptr, dbl(xs), self._weights(w), dbl(vals), dbl(g), dbl(H), info
         )
         if st:
             self._fail(st, info, "hessian")
@@ -328,8 +324,8 @@ class Frozen:
         vals, g, hval = np.empty(self.n_out), np.empty(self.n_in), np.empty(p.nnz)
         info = ffi.new("pyad_fail_info *")
         st = lib.pyad_program_hessian_sparse(
-            self.ptr, _dbl(xs), self._weights(w), _i64(p.row_ptr), _i64(p.col), p.nnz,
-            _i32(p.color), p.n_colors, _dbl(vals), _dbl(g), _dbl(hval), info,
+            self.ptr, dbl(xs), self._weights(w), _i64(p.row_ptr), _i64(p.col), p.nnz,
+            _i32(p.color), p.n_colors, dbl(vals), dbl(g), dbl(hval), info,
         )  # fmt: skip
         if st:
             self._fail(st, info, "hessian")
@@ -347,7 +343,7 @@ class Frozen:
         xs = _vec(x, self.n_in, "x")
         vals, J = np.empty(self.n_out), np.empty((self.n_out, self.n_in))
         info = ffi.new("pyad_fail_info *")
-        st = lib.pyad_program_jacobian_fwd(self.ptr, _dbl(xs), _dbl(vals), _dbl(J), info)
+        st = lib.pyad_program_jacobian_fwd(self.ptr, dbl(xs), dbl(vals), dbl(J), info)
         if st:
             self._fail(st, info, "jacobian")
         return vals, J
@@ -367,8 +363,8 @@ class Frozen:
         vals, jval = np.empty(self.n_out), np.empty(p.nnz)
         info = ffi.new("pyad_fail_info *")
         st = lib.pyad_program_jacobian_sparse(
-            self.ptr, _dbl(xs), _i64(p.row_ptr), _i64(p.col), p.nnz, _i32(p.color),
-            p.n_colors, _dbl(vals), _dbl(jval), info,
+            self.ptr, dbl(xs), _i64(p.row_ptr), _i64(p.col), p.nnz, _i32(p.color),
+            p.n_colors, dbl(vals), dbl(jval), info,
         )  # fmt: skip
         if st:
             self._fail(st, info, "jacobian")

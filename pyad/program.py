@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._lib import ffi, lib
+from .columns import dbl
 from .errors import check
 
 if TYPE_CHECKING:
@@ -185,11 +186,11 @@ class Program:
         try:
             st = lib.pyad_program_eval(
                 self.ptr,
-                _buf(x),
+                dbl(x),
                 n_in,
-                _buf(vals),
+                dbl(vals),
                 max(n_out, 1),
-                ffi.NULL if g is None else _buf(g),
+                ffi.NULL if g is None else dbl(g),
                 max(n_out * n_in, 1),
                 work,
                 self.work_size,
@@ -200,11 +201,6 @@ class Program:
             return st, vals, g, None
         finally:
             self._scratch.append(buf)
-
-
-def _buf(a: FloatArray) -> Any:
-    """A double* to a contiguous float64 array (a dummy double[1] when empty)."""
-    return ffi.from_buffer("double[]", a) if a.size else ffi.new("double[1]")
 
 
 def export(inputs: Sequence[Var], outputs: Sequence[Var], with_grads: bool = False) -> Arrays:

@@ -54,8 +54,8 @@ class Pattern:
 
     def __init__(self, shape: tuple[int, int], row_ptr: npt.ArrayLike, col: npt.ArrayLike) -> None:
         self.shape = (int(shape[0]), int(shape[1]))
-        self.row_ptr: IntArray = np.ascontiguousarray(row_ptr, dtype=np.int64)
-        self.col: IntArray = np.ascontiguousarray(col, dtype=np.int64)
+        self.row_ptr: IntArray = np.require(row_ptr, np.int64, ["C", "A"])
+        self.col: IntArray = np.require(col, np.int64, ["C", "A"])
         if self.row_ptr.shape != (self.shape[0] + 1,):
             raise ValueError(f"row_ptr must have {self.shape[0] + 1} entries")
         self._color: npt.NDArray[np.int32] | None = None

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import textwrap
 
-import hardening_ref as ref
 import numpy as np
+import program_ref
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -579,7 +579,7 @@ def test_fuzz_mutated_pickles_never_crash():
     """1,500 pickles with 1-6 random bytes changed: each is refused (any
     exception) or loads; whatever loads as a compiled function computes
     exactly what its (mutated) arrays mean, for every trace, at special
-    and ordinary points (hardening_ref.check_replay)."""
+    and ordinary points (program_ref.check_replay)."""
     f = pyad.compile(lambda x, y: (x * y + pyad.exp(x)) if x > 0 else pyad.sum([x, y, 3.0]))
     f(1.0, 2.0)
     f(-1.0, 2.0)
@@ -600,7 +600,7 @@ def test_fuzz_mutated_pickles_never_crash():
             continue
         for prog in obj._traces:
             n = prog.n_in
-            ref.check_replay(prog, [(0.75,) * n, (-1.5,) * n, (math.nan,) * n, (0.0,) * n])
+            program_ref.check_replay(prog, [(0.75,) * n, (-1.5,) * n, (math.nan,) * n, (0.0,) * n])
             checked += 1
         _exercise(obj)
     # (seeded: 45 load, 88 traces checked; most mutations break the framing)

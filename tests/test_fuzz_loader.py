@@ -19,8 +19,8 @@ import math
 import os
 import pickle
 
-import hardening_ref as ref
 import numpy as np
+import program_ref
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -231,4 +231,4 @@ def test_fuzz_raw_programs(raw, data):
     event("accepted" + (" (corrupted)" if corrupt else ""))
     n = prog.n_in
     points = data.draw(st.lists(st.tuples(*[st.sampled_from(SPECIAL)] * n), min_size=1, max_size=4))
-    ref.check_replay(prog, points)
+    program_ref.check_replay(prog, points)

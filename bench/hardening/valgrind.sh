@@ -23,7 +23,7 @@ log="${VALGRIND_LOG:-/tmp/pyad-valgrind.log}"
 # does not follow an exec
 py="${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
 # VALGRIND_TESTS (space-separated) replaces the default subset
-default_tests="tests/test_hardening_alloc.py tests/test_hardening_badinput.py
+default_tests="tests/test_hardening_alloc.py tests/test_hardening_badinput.py tests/test_bad_input_table.py
        tests/test_fuzz_ops.py tests/test_fuzz_loader.py
        tests/test_hardening_threads.py tests/test_memory.py tests/test_gist.py
        tests/test_graphs.py"

@@ -97,10 +97,11 @@ PYAD_OP_INLINE double pyad_v_erfc(double a) { return erfc(a); }
  * exp, whose underflow for a > 708 is not the value's). */
 PYAD_OP_INLINE double pyad_v_sigmoid(double a)
 {
-    /* Written with selects, no branch, so that batches vectorise: one exp
-     * of -|a| (clamped at 40, see above) serves both signs. */
+    /* Written with selects, no branch and no call (fmin is a libm call
+     * unless math is finite-only), so that batches vectorise: one exp of
+     * -|a| (clamped at 40, see above) serves both signs. */
     int pos = isgreaterequal(a, 0.0);
-    double e = pyad_k_exp(pos ? -fmin(a, 40.0) : a);   /* nan propagates */
+    double e = pyad_k_exp(pos ? -(a < 40.0 ? a : 40.0) : a);   /* nan propagates */
     return (pos ? 1.0 : e) / (1.0 + e);
 }
 /* s(x) s(-x): exact in both tails, unlike y (1 - y) */

@@ -24,6 +24,7 @@ SOURCES = [
     "replay.c",
     "batch.c",
     "pybridge.c",
+    "pyvar.c",
     "pycall.c",
     "vmath.c",
     "lanes.c",

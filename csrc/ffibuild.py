@@ -25,6 +25,7 @@ SOURCES = [
     "batch.c",
     "batch_exact.c",
     "pybridge.c",
+    "pyvar.c",
     "pycall.c",
     "vmath.c",
     "lanes.c",

@@ -70,8 +70,9 @@ direct = [1 if os.environ.get("PYAD_DIRECT", "") not in ("", "0") else 0]
 _refill_lock = threading.RLock()  # orders refills against entering direct mode
 _failed = ffi.new("int64_t *")
 
-# The base class of pyad.Var, made in C (csrc/pybridge.c): the `_h` slot and
-# a C finalizer that appends it to `dead`, atomic under Ctrl-C.
+# The base class of pyad.Var, made in C (csrc/pyvar.c): the `_h` slot, a C
+# finalizer that appends it to `dead`, atomic under Ctrl-C, and + - * / and
+# unary - as C number slots that append records to `pending`.
 if TYPE_CHECKING:
 
     class VarBase:
@@ -79,6 +80,10 @@ if TYPE_CHECKING:
 
         @classmethod
         def _fresh(cls) -> Any: ...  # a new instance owning a handle of `free`
+        @classmethod
+        def _bind_operator(
+            cls, name: str, code: int, forward: Any, reflected: Any, pending: list[Any], /
+        ) -> None: ...  # the C number slot of operator `name` (pyad/ops.py)
 
 else:
     _ns: dict[str, Any] = {}

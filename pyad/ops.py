@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import opdocs, record, special
+from ._lib import pending
 from .optable import OPS
 from .var import Var
 
@@ -32,6 +33,11 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "mod": ("__mod__", "__rmod__"),
     "floordiv": ("__floordiv__", "__rfloordiv__"),
 }
+# Operators that Var's C base class implements as number slots (the hot
+# path of eager recording, csrc/pyvar.c): their Python methods are bound to
+# the slot, for the cases it does not handle, rather than set on Var, where
+# a Python dunder would hide the slot.
+C_OPERATORS = ("add", "sub", "mul", "div", "neg")
 # n-ary ops: their Python signature is their own (record.py).
 NARY: dict[str, Callable[..., Any]] = {
     "sum": record.nary_sum,
@@ -74,14 +80,19 @@ def _build() -> None:
     for op in OPS:
         if op.arity == 1:
             fn: Callable[..., Any] = record.unary(op.name)  # also Var.<name>
-            if op.name in OPERATORS:
+            if op.name in C_OPERATORS:
+                Var._bind_operator(op.name, op.code, fn, None, pending)
+            elif op.name in OPERATORS:
                 setattr(Var, OPERATORS[op.name][0], fn)
         elif op.arity in (2, 3):
             if op.arity == 2:
                 fn = record.binary_function(op.name)
             else:
                 fn = _arrays_too(record.function(op.name))
-            if op.name in OPERATORS:
+            if op.name in C_OPERATORS:
+                forward, reflected = record.binary(op.name)
+                Var._bind_operator(op.name, op.code, forward, reflected, pending)
+            elif op.name in OPERATORS:
                 forward, reflected = record.binary(op.name)
                 dunder, rdunder = OPERATORS[op.name]
                 setattr(Var, dunder, _pow_method(forward) if op.name == "pow" else forward)

@@ -64,7 +64,7 @@ class Var(VarBase):
     """
 
     # The one slot, `_h` (the handle of the node), and the finalizer that
-    # queues it when the Var dies are VarBase's, in C (csrc/pybridge.c): the
+    # queues it when the Var dies are VarBase's, in C (csrc/pyvar.c): the
     # next sync releases the queue (_lib.py).
     __slots__ = ()
     _h: int

@@ -1,0 +1,324 @@
+/* pyvar.c -- VarBase, the C base class of pyad.Var: the handle slot, its
+ * release when the Var dies, and the arithmetic operators of the hot path.
+ * (pybridge.c reads the record buffer these fill; pyad/_lib.py, record.py.)
+ *
+ * CPython's limited API only (the wheel is abi3).
+ */
+#define Py_LIMITED_API 0x03090000
+#include <Python.h>
+#include <structmember.h>
+
+#include <stddef.h>
+#include <string.h>
+
+#include "pyad.h"
+
+/* A Var is one object with one slot, its handle. When it dies its handle
+ * goes to the list `dead`, which the next sync releases. That is done here,
+ * in C, rather than in a Python __del__: CPython runs signal handlers at the
+ * start of every Python function, so Ctrl-C could raise KeyboardInterrupt
+ * at the first line of a __del__, the exception would be ignored (as every
+ * finalizer's is) and the handle lost, with every node behind it. A C
+ * finalizer runs no Python code, so no signal handler runs inside it; and it
+ * costs no Python frame per op. VarBase is not tracked by the cyclic GC (a
+ * handle is an int: no cycles); pyad.Var, a class statement, is (CPython
+ * gives every such class GC support), so the operator slots below untrack
+ * the Vars they make.
+ *
+ * The finalizer is tp_finalize, so that pyad/var.py can swap Var.__del__
+ * for a Python one while gradients recorded by backward(create_graph=True)
+ * exist (that one releases the handle itself), and put this one back. */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *h; /* the handle (an int), NULL until __init__ sets it */
+} pyad_var_object;
+
+static PyObject *var_dead; /* the list `dead`, one reference, kept for good */
+static PyObject *var_free; /* the list `free` of reserved handles, likewise */
+static PyObject *var_base; /* the class */
+
+static void var_finalize(PyObject *self)
+{
+    PyObject *h = ((pyad_var_object *)self)->h;
+    PyObject *type, *value, *tb;
+    if (!h)
+        return; /* __init__ failed before the node existed */
+    PyErr_Fetch(&type, &value, &tb);
+    if (PyList_Append(var_dead, h) < 0)
+        PyErr_Clear(); /* no memory for one list slot: the node stays (a leak, never a crash) */
+    PyErr_Restore(type, value, tb);
+}
+
+static void var_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    freefunc free_slot;
+    /* A subclass's dealloc (Var's) has already called the finalizer. */
+    if ((PyObject *)tp == var_base)
+        var_finalize(self);
+    Py_CLEAR(((pyad_var_object *)self)->h);
+    free_slot = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    free_slot(self);
+    Py_DECREF(tp); /* instances of heap types own a reference to their type */
+}
+
+
+/* A new instance of cls owning the last reserved handle of `free`; NULL
+ * with no error set if `free` is empty (direct mode, or a sync is due),
+ * NULL with an error set on failure. One C call, so no signal handler runs
+ * between taking the handle and a Var owning it: an op interrupted after
+ * this drops the Var, whose finalizer queues the handle, and the sync
+ * gives the reserved handle back. The handle is taken after the object is
+ * allocated, since the allocation may run the GC, finalizers and a sync. */
+static PyObject *new_owning(PyTypeObject *cls, allocfunc alloc)
+{
+    PyObject *v = alloc(cls, 0), *h;
+    Py_ssize_t n;
+    if (!v)
+        return NULL;
+    n = PyList_Size(var_free);
+    if (n <= 0) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    h = PyList_GetItem(var_free, n - 1);
+    Py_INCREF(h);
+    if (PyList_SetSlice(var_free, n - 1, n, NULL) < 0) {
+        Py_DECREF(h);
+        Py_DECREF(v);
+        return NULL;
+    }
+    ((pyad_var_object *)v)->h = h;
+    return v;
+}
+
+/* Var._fresh(): new_owning for the Python paths (IndexError if `free` is
+ * empty). */
+static PyObject *var_fresh(PyObject *cls, PyObject *unused)
+{
+    allocfunc alloc = (allocfunc)PyType_GetSlot((PyTypeObject *)cls, Py_tp_alloc);
+    PyObject *v = new_owning((PyTypeObject *)cls, alloc);
+    (void)unused;
+    if (!v && !PyErr_Occurred())
+        PyErr_SetString(PyExc_IndexError, "no reserved handle");
+    return v;
+}
+
+/* ---- the operators + - * / and unary - ------------------------------------
+ *
+ * `a * b` on Vars is the hot path of eager recording. As C number slots it
+ * runs no Python frame: for an exact Var with an exact Var or float, the
+ * slot takes a reserved handle exactly as Var._fresh() does and appends the
+ * record tuple record.py's methods append, (code, x0, x1, out), to
+ * `pending`, so the buffer and its order are the same whichever path
+ * recorded an op. Every other case (a subclass of Var, an int, a numpy
+ * scalar or array, a non-number, no reserved handle) calls record.py's
+ * Python method, registered by ops.py through Var._bind_operator(), so the
+ * behaviour there is the Python path's own. */
+
+enum { OPER_ADD, OPER_SUB, OPER_MUL, OPER_DIV, OPER_NEG, N_OPERS };
+static const char *const oper_names[N_OPERS] = {"add", "sub", "mul", "div", "neg"};
+
+typedef struct {
+    PyObject *code[3];  /* the op's record codes: both Vars, x1 a float, x0 a float */
+    PyObject *forward;  /* record.py's forward(a, b) (unary: the function) */
+    PyObject *reflected; /* reflected(a, b) for b <op> a; NULL when unary */
+} pyad_operator;
+
+static pyad_operator opers[N_OPERS];
+static PyTypeObject *var_exact; /* pyad.Var: the only class of the fast path */
+static allocfunc var_alloc;     /* its tp_alloc */
+static PyObject *var_pending;   /* the list `pending` */
+static PyObject *zero;          /* the unused operand of a unary record */
+
+static PyObject *handle(PyObject *v)
+{
+    return ((pyad_var_object *)v)->h;
+}
+
+/* Append (code, x0, x1, v's handle) to `pending`; the handles are read
+ * after v was allocated (which may run any code) and a missing one (an
+ * uninitialised Var) sends the op to the Python path. v is consumed on
+ * failure. Returns v, or NULL (error set), or the Python path's answer. */
+static PyObject *record(PyObject *v, PyObject *code, PyObject *x0, PyObject *x1)
+{
+    PyObject *rec = PyTuple_Pack(4, code, x0, x1, handle(v));
+    if (!rec || PyList_Append(var_pending, rec) < 0) {
+        Py_XDECREF(rec);
+        Py_DECREF(v); /* its finalizer queues the reserved handle */
+        return NULL;
+    }
+    /* Neither can be part of a cycle (an exact Var refers to one int, the
+     * record to numbers), so the cyclic GC need not walk them: the demo's
+     * ~60k ops per step otherwise fill every young generation it scans. */
+    PyObject_GC_UnTrack(rec);
+    PyObject_GC_UnTrack(v);
+    Py_DECREF(rec);
+    return v;
+}
+
+static PyObject *binary(int k, PyObject *a, PyObject *b)
+{
+    const pyad_operator *o = &opers[k];
+    PyTypeObject *ta = Py_TYPE(a), *tb = Py_TYPE(b);
+    PyObject *v, *x0, *x1;
+    int kind; /* 0: Var, Var; 1: Var, float; 2: float, Var */
+    if (!o->forward)
+        Py_RETURN_NOTIMPLEMENTED; /* while pyad is being imported */
+    if (ta == var_exact && tb == var_exact)
+        kind = 0;
+    else if (ta == var_exact && tb == &PyFloat_Type)
+        kind = 1;
+    else if (ta == &PyFloat_Type && tb == var_exact)
+        kind = 2;
+    else
+        goto python;
+    v = new_owning(var_exact, var_alloc);
+    if (!v) {
+        if (PyErr_Occurred())
+            return NULL;
+        goto python; /* no reserved handle: the Python path syncs */
+    }
+    x0 = kind == 2 ? a : handle(a);
+    x1 = kind == 1 ? b : handle(b);
+    if (x0 && x1)
+        return record(v, o->code[kind], x0, x1);
+    Py_DECREF(v);
+python:
+    if (PyObject_TypeCheck(a, var_exact))
+        return PyObject_CallFunctionObjArgs(o->forward, a, b, NULL);
+    if (PyObject_TypeCheck(b, var_exact))
+        return PyObject_CallFunctionObjArgs(o->reflected, b, a, NULL);
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+static PyObject *var_add(PyObject *a, PyObject *b) { return binary(OPER_ADD, a, b); }
+static PyObject *var_sub(PyObject *a, PyObject *b) { return binary(OPER_SUB, a, b); }
+static PyObject *var_mul(PyObject *a, PyObject *b) { return binary(OPER_MUL, a, b); }
+static PyObject *var_div(PyObject *a, PyObject *b) { return binary(OPER_DIV, a, b); }
+
+static PyObject *var_neg(PyObject *a)
+{
+    const pyad_operator *o = &opers[OPER_NEG];
+    PyObject *v;
+    if (!o->forward) {
+        PyErr_SetString(PyExc_TypeError, "pyad is not fully imported");
+        return NULL;
+    }
+    if (Py_TYPE(a) == var_exact) {
+        v = new_owning(var_exact, var_alloc);
+        if (!v && PyErr_Occurred())
+            return NULL;
+        if (v && handle(a))
+            return record(v, o->code[0], handle(a), zero);
+        Py_XDECREF(v);
+    }
+    return PyObject_CallFunctionObjArgs(o->forward, a, NULL);
+}
+
+/* Var._bind_operator(name, code, forward, reflected, pending): the op of
+ * operator `name` ("add" "sub" "mul" "div" "neg") records `code`, and the
+ * cases the slot does not handle go to forward / reflected (None when
+ * unary); called by ops.py on pyad.Var, the class of the fast path. */
+static PyObject *var_bind_operator(PyObject *cls, PyObject *args)
+{
+    const char *name;
+    long code;
+    PyObject *forward, *reflected, *pending, *codes[3];
+    int k = 0;
+    if (!PyArg_ParseTuple(args, "slOOO!", &name, &code, &forward, &reflected, &PyList_Type,
+                          &pending))
+        return NULL;
+    while (k < N_OPERS && strcmp(oper_names[k], name) != 0)
+        k++;
+    if (k == N_OPERS || !PyCallable_Check(forward) ||
+        (k != OPER_NEG && !PyCallable_Check(reflected))) {
+        PyErr_SetString(PyExc_ValueError, "_bind_operator: not an operator of the fast path");
+        return NULL;
+    }
+    if (!zero && !(zero = PyLong_FromLong(0)))
+        return NULL;
+    codes[0] = PyLong_FromLong(code);
+    codes[1] = PyLong_FromLong(code | PYAD_REC_CONST1);
+    codes[2] = PyLong_FromLong(code | PYAD_REC_CONST0);
+    if (!codes[0] || !codes[1] || !codes[2]) {
+        for (int i = 0; i < 3; i++)
+            Py_XDECREF(codes[i]);
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++) {
+        Py_XDECREF(opers[k].code[i]);
+        opers[k].code[i] = codes[i];
+    }
+    Py_INCREF(forward);
+    Py_XDECREF(opers[k].forward);
+    opers[k].forward = forward;
+    if (k != OPER_NEG) {
+        Py_INCREF(reflected);
+        Py_XDECREF(opers[k].reflected);
+        opers[k].reflected = reflected;
+    }
+    Py_INCREF(cls);
+    Py_INCREF(pending);
+    Py_XDECREF((PyObject *)var_exact);
+    Py_XDECREF(var_pending);
+    var_exact = (PyTypeObject *)cls;
+    var_alloc = (allocfunc)PyType_GetSlot(var_exact, Py_tp_alloc);
+    var_pending = pending;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef var_methods[] = {
+    {"_fresh", (PyCFunction)var_fresh, METH_NOARGS | METH_CLASS,
+     "A new Var owning a reserved handle (pyad/record.py)."},
+    {"_bind_operator", (PyCFunction)var_bind_operator, METH_VARARGS | METH_CLASS,
+     "Set what an operator of the C fast path records (pyad/ops.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMemberDef var_members[] = {
+    {"_h", T_OBJECT_EX, offsetof(pyad_var_object, h), 0,
+     "the node's handle in the C core"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot var_slots[] = {
+    {Py_tp_finalize, (void *)var_finalize},
+    {Py_tp_dealloc, (void *)var_dealloc},
+    {Py_tp_members, (void *)var_members},
+    {Py_tp_methods, (void *)var_methods},
+    {Py_nb_add, (void *)var_add},
+    {Py_nb_subtract, (void *)var_sub},
+    {Py_nb_multiply, (void *)var_mul},
+    {Py_nb_true_divide, (void *)var_div},
+    {Py_nb_negative, (void *)var_neg},
+    {Py_tp_doc, (void *)"The C part of pyad.Var: the handle, its release, + - * / and -x."},
+    {0, NULL},
+};
+
+static PyType_Spec var_spec = {
+    "pyad.VarBase", (int)sizeof(pyad_var_object), 0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, var_slots,
+};
+
+int pyad_py_var_base(uintptr_t dead_list, uintptr_t free_list, uintptr_t ns)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int st = PYAD_OK;
+    if (!var_base) {
+        var_base = PyType_FromSpec(&var_spec);
+        if (var_base) {
+            var_dead = (PyObject *)dead_list;
+            var_free = (PyObject *)free_list;
+            Py_INCREF(var_dead);
+            Py_INCREF(var_free);
+        }
+    }
+    if (!var_base || PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0) {
+        PyErr_Clear();
+        st = PYAD_ERR_NOMEM;
+    }
+    PyGILState_Release(gil);
+    return st;
+}

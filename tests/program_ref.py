@@ -1,7 +1,8 @@
 """The meaning of a compiled program's arrays, in Python, and a check of
 replay against it (tests/test_fuzz_loader.py, tests/test_compile.py): the
 ops' values and partials come from the pure-Python reference,
-tests/hardening_ref.py."""
+tests/hardening_ref.py. Also eager evaluation as the compiled tests'
+reference, and bit-for-bit comparison (tests/test_compile*.py)."""
 
 import math
 import struct
@@ -9,6 +10,7 @@ import struct
 import numpy as np
 from hardening_ref import NAMES, OPS
 
+from pyad import Var
 from pyad._lib import lib
 from pyad.replay import eval_batch
 
@@ -97,3 +99,45 @@ def check_replay(prog, points):
             assert bool(fail[k]) == (not holds)
             if holds:
                 assert all_same(V[k], wv) and all_same(G[k], wj)
+
+
+# ---- eager evaluation, the reference of the compiled tests ----------------
+
+
+def eager(fn, xs):
+    """(values, Jacobian) by eager recording + backward, one row per output."""
+    leaves = [Var(x) for x in xs]
+    out = fn(*leaves)
+    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+    vals = [o.val if isinstance(o, Var) else float(o) for o in outs]
+    jac = []
+    for k in range(len(outs)):
+        leaves = [Var(x) for x in xs]
+        out = fn(*leaves)
+        o = list(out)[k] if isinstance(out, (tuple, list)) else out
+        if isinstance(o, Var):
+            o.backward()
+            jac.append([v.grad for v in leaves])
+        else:
+            jac.append([0.0] * len(xs))
+    return np.array(vals, dtype=np.float64), np.array(jac, dtype=np.float64).reshape(
+        len(outs), len(xs)
+    )
+
+
+def bits_equal(a, b):
+    """Equal bit for bit (signed zeros too); any nan equals any nan."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        return False
+    nan = np.isnan(a) & np.isnan(b)
+    return bool(np.all(nan | (a.view(np.int64) == b.view(np.int64))))
+
+
+def assert_bits(a, b, msg=""):
+    assert bits_equal(a, b), f"{msg}\nreplay: {a!r}\neager:  {b!r}"
+
+
+def branchy(x):
+    return x * x if x > 0 else -x

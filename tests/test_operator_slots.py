@@ -21,18 +21,25 @@ C0, C1 = lib.PYAD_REC_CONST0, lib.PYAD_REC_CONST1
 
 
 def python_calls(fn):
-    """fn()'s result and the names of the Python functions it called."""
+    """fn()'s result and the names of the Python functions it called. The
+    cyclic GC is off meanwhile: a collection that an allocation happens to
+    start runs the gc.callbacks other libraries registered (distributed's,
+    once the Dask tests have run), which are not fn's calls."""
     names = []
 
     def profile(frame, event, arg):
         if event == "call" and frame.f_code.co_name != "<lambda>":
             names.append(frame.f_code.co_name)
 
+    was_enabled = gc.isenabled()
+    gc.disable()
     sys.setprofile(profile)
     try:
         r = fn()
     finally:
         sys.setprofile(None)
+        if was_enabled:
+            gc.enable()
     return r, names
 
 

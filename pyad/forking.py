@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 
-from . import _lib, compiled, dropped, replay, tracing
+from . import _lib, compiled, dropped, pool, tracing
 from . import var as _var
 from ._lib import lib
 
@@ -30,7 +30,7 @@ def _locks() -> list[threading.Lock | threading.RLock]:
     return [
         compiled._state_lock,
         tracing._tracers_lock,
-        replay._pool_lock,
+        pool._pool_lock,
         dropped._lock,
         _var.graph_grads_lock,
         _lib._refill_lock,
@@ -51,7 +51,7 @@ def _after_in_parent() -> None:
 
 def _after_in_child() -> None:
     lib.pyad_fork_child()
-    replay.forget_pool()
+    pool.forget_pool()
     tracing.after_fork_child()
     for lock in reversed(_locks()):
         lock.release()

@@ -1,6 +1,6 @@
 """Batches of points through the lane evaluators of csrc/drive.c and
 hessian.c: arrays as C columns (pyad.columns), a batch run in short C
-calls or split over the replay pool's workers (pyad.replay.run_job, which
+calls or split over the replay pool's workers (pyad.pool.run_job, which
 also makes it safe to interrupt), and Frozen.batch.
 
 Each C entry point evaluates points [begin, end) of a batch, with no lock
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from . import replay
+from . import pool
 from ._lib import ffi, lib
 from .columns import Columns, dbl
 from .frozen import _i32, _i64
@@ -75,7 +75,7 @@ def _columns(spec: Any, n: int, N: int | None, what: str) -> Columns:
 
 
 class LaneJob:
-    """One batch call of a lane evaluator, as replay.run_job runs it: C
+    """One batch call of a lane evaluator, as pool.run_job runs it: C
     calls of points [lo, hi), each short (chunks), so that Ctrl-C is seen
     between two; a slice on the pool stops at its next chunk once
     cancelled. The buffers live as long as the job."""
@@ -84,7 +84,7 @@ class LaneJob:
         self.N = N
         self.cost = cost
         self._call = call
-        self._stop_from = 1 << 62  # slices from this one on stop
+        self._stopped: set[int] = set()  # participants asked to stop
 
     def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]:
         old = lib.pyad_set_errmode(mode)
@@ -94,13 +94,10 @@ class LaneJob:
             lib.pyad_set_errmode(old)
 
     def run_slice(self, lo: int, hi: int, mode: int, s: int) -> tuple[int, Info]:
-        st, info = replay.chunks(self, lo, hi, mode, s, lambda: s >= self._stop_from)
-        if st != 0 and st != lib.PYAD_ERR_CANCELLED:
-            self.cancel_from(s + 1)  # the lowest failing point wins
-        return st, info
+        return pool.chunks(self, lo, hi, mode, s, lambda: s in self._stopped)
 
-    def cancel_from(self, first: int) -> None:
-        self._stop_from = min(self._stop_from, first)
+    def cancel(self, s: int) -> None:
+        self._stopped.add(s)
 
 
 # kind: (C function, takes directions v, takes weights w, result names)
@@ -207,6 +204,6 @@ def run_batch(
         return st, (info.point, info.node, info.guard)
 
     cost = frozen.program.n_ops * max([2] + [2 * lanes.get(name, 1) for name in names])
-    st, info = replay.run_job(LaneJob(N, cost, call), replay.slices(N, workers))
+    st, info = pool.run_job(LaneJob(N, cost, call), pool.slices(N, workers))
     del keep
     return st, info, fail, out

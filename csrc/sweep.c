@@ -15,37 +15,46 @@
 static void sweep(const uint32_t *start, const double *seed, size_t n,
                   int accumulate)
 {
+    /* The tape's arrays in restrict locals: distinct allocations, so a
+     * store to one never makes the compiler reload another's pointer or
+     * an edge range (with T.field[...] it reloaded both per node). */
+    uint32_t *restrict stamp = T.stamp;
+    double *restrict adjoint = T.adjoint;
+    double *restrict grad = T.grad;
+    const uint32_t *restrict edge_start = T.edge_start;
+    const uint32_t *restrict edge_node = T.edge_node;
+    const double *restrict edge_partial = T.edge_partial;
     uint32_t epoch = pyad_next_epoch(), top = 0;
     size_t pending = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t s = start[k];
-        if (T.stamp[s] != epoch) {
-            T.stamp[s] = epoch;
-            T.adjoint[s] = 0.0;
+        if (stamp[s] != epoch) {
+            stamp[s] = epoch;
+            adjoint[s] = 0.0;
             pending++;
         }
-        T.adjoint[s] += seed ? seed[k] : 0.0;
+        adjoint[s] += seed ? seed[k] : 0.0;
         if (s > top)
             top = s;
     }
     for (uint32_t i = top; pending > 0; i--) {
-        if (T.stamp[i] != epoch)
+        if (stamp[i] != epoch)
             continue;
         pending--;
-        double a = T.adjoint[i];
+        double a = adjoint[i];
         if (accumulate)
-            T.grad[i] += a;
+            grad[i] += a;
         else
-            T.grad[i] = 0.0;
-        for (uint32_t e = T.edge_start[i]; e < T.edge_start[i + 1]; e++) {
-            uint32_t p = T.edge_node[e];
-            double d = a * T.edge_partial[e];
-            if (T.stamp[p] != epoch) {
-                T.stamp[p] = epoch;
-                T.adjoint[p] = d;
+            grad[i] = 0.0;
+        for (uint32_t e = edge_start[i], end = edge_start[i + 1]; e < end; e++) {
+            uint32_t p = edge_node[e];
+            double d = a * edge_partial[e];
+            if (stamp[p] != epoch) {
+                stamp[p] = epoch;
+                adjoint[p] = d;
                 pending++;
             } else {
-                T.adjoint[p] += d;
+                adjoint[p] += d;
             }
         }
     }

@@ -42,47 +42,56 @@ int pyad_gradient(const int64_t *outs, const double *seeds, size_t n_out,
     if (st != PYAD_OK || n_out == 0)
         goto results;
     epoch = pyad_next_epoch();
-    for (size_t k = 0; k < n_out; k++) {
-        uint32_t s = start[k];
-        if (T.stamp[s] != epoch) {
-            T.stamp[s] = epoch;
-            T.adjoint[s] = 0.0;
-            pending++;
-        }
-        T.adjoint[s] += seeds ? seeds[k] : 1.0;
-        top = s > top ? s : top;
-    }
-    for (uint32_t i = top; pending > 0; i--) {
-        uint32_t first = T.edge_start[i], n = T.edge_start[i + 1] - first;
-        double a;
-        if (T.stamp[i] != epoch)
-            continue;
-        pending--;
-        if (n == 0)
-            continue;
-        if (n > cap) {
-            uint8_t *more = pyad_grow(zero == stack ? NULL : zero, n, 1);
-            if (!more) {
-                st = PYAD_ERR_NOMEM;
-                break;
-            }
-            zero = more;
-            cap = n;
-        }
-        pyad_op_zero_partials(T.op[i], n, zero);
-        a = T.adjoint[i];
-        for (uint32_t e = 0; e < n; e++) {
-            uint32_t p = T.edge_node[first + e];
-            double d;
-            if (zero[e])
-                continue;
-            d = a * T.edge_partial[first + e];
-            if (T.stamp[p] != epoch) {
-                T.stamp[p] = epoch;
-                T.adjoint[p] = d;
+    {
+        /* restrict locals: no reload of a pointer or an edge range per node
+         * (see sweep.c) */
+        uint32_t *restrict stamp = T.stamp;
+        double *restrict adjoint = T.adjoint;
+        const uint32_t *restrict edge_start = T.edge_start;
+        const uint32_t *restrict edge_node = T.edge_node;
+        const double *restrict edge_partial = T.edge_partial;
+        for (size_t k = 0; k < n_out; k++) {
+            uint32_t s = start[k];
+            if (stamp[s] != epoch) {
+                stamp[s] = epoch;
+                adjoint[s] = 0.0;
                 pending++;
-            } else {
-                T.adjoint[p] += d;
+            }
+            adjoint[s] += seeds ? seeds[k] : 1.0;
+            top = s > top ? s : top;
+        }
+        for (uint32_t i = top; pending > 0; i--) {
+            uint32_t first = edge_start[i], n = edge_start[i + 1] - first;
+            double a;
+            if (stamp[i] != epoch)
+                continue;
+            pending--;
+            if (n == 0)
+                continue;
+            if (n > cap) {
+                uint8_t *more = pyad_grow(zero == stack ? NULL : zero, n, 1);
+                if (!more) {
+                    st = PYAD_ERR_NOMEM;
+                    break;
+                }
+                zero = more;
+                cap = n;
+            }
+            pyad_op_zero_partials(T.op[i], n, zero);
+            a = adjoint[i];
+            for (uint32_t e = 0; e < n; e++) {
+                uint32_t p = edge_node[first + e];
+                double d;
+                if (zero[e])
+                    continue;
+                d = a * edge_partial[first + e];
+                if (stamp[p] != epoch) {
+                    stamp[p] = epoch;
+                    adjoint[p] = d;
+                    pending++;
+                } else {
+                    adjoint[p] += d;
+                }
             }
         }
     }

@@ -5,9 +5,10 @@ A job (replay._Batch, lanes.LaneJob) runs points [lo, hi) in C with the GIL
 released. Two rules make it safe to interrupt (Ctrl-C) or fail at any
 moment:
 
-* The calling thread only ever makes short C calls (about _CHUNK_SECONDS,
-  or a chunk of at most _OPS_PER_CHUNK_MAX op evaluations), so that
-  Python's signal handlers, run between two, see Ctrl-C quickly.
+* The calling thread only ever makes short C calls (about _CHUNK_SECONDS
+  each, see chunks()), so that Python's signal handlers, run between two,
+  see Ctrl-C quickly; a pool task runs a chunk (at most
+  _OPS_PER_CHUNK_MAX op evaluations) as it likes.
 * When anything is raised while workers run (KeyboardInterrupt, an error
   in a worker, a failed submit), every participant is cancelled (C polls
   the flag between blocks of points) and the caller waits for all of them
@@ -195,7 +196,10 @@ class _Share:
         try:
             while (chunk := self.take(s)) is not None:
                 lo, hi = chunk
-                st, info = self.job.run_slice(lo, hi, mode, s)
+                if s == 0:  # the calling thread: short C calls (Ctrl-C)
+                    st, info = chunks(self.job, lo, hi, mode, 0)
+                else:
+                    st, info = self.job.run_slice(lo, hi, mode, s)
                 if st != 0:
                     self.failed(s, lo, st, info)
                     if st == lib.PYAD_ERR_CANCELLED:

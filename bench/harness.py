@@ -10,6 +10,7 @@ lack an op, one-shot timings such as JAX compile times); conftest.py saves it
 into the run's JSON under "pyad_bench", where report.py reads it.
 """
 import gc
+import itertools
 import signal
 import time
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ NODES = {}              # workload -> nodes on pyad's tape, printed at the end
 LIMIT = 60.0            # seconds: slower than this counts as failed
 ROUND_BUDGET = 3.0      # seconds of measured rounds per slow case
 FAST = 0.02             # below this, let pytest-benchmark calibrate
+CALLS_PER_ROUND = 2000  # calls per round of a measure(call_args=...) case
+CALL_ROUNDS = 100       # its rounds (~0.1 s for a 500 ns call)
 _failed_at = {}         # (series, engine) -> the reason, for growing workloads
 
 
@@ -59,6 +62,18 @@ def attempt(fn, limit=LIMIT):
     else:
         return result, time.perf_counter() - t0, None
     return None, time.perf_counter() - t0, reason
+
+
+def call_loop(n_args, calls=CALLS_PER_ROUND):
+    """loop(fn, a0, ..., a<n_args-1>): `calls` calls fn(a0, ...), written as
+    timeit writes its loop (the names are locals, itertools.repeat counts)."""
+    names = ", ".join(f"a{i}" for i in range(n_args))
+    src = (f"def loop(fn, {names}):\n"
+           f"    for _ in _repeat(None, {calls}):\n"
+           f"        fn({names})\n")
+    scope = {"_repeat": itertools.repeat}
+    exec(src, scope)
+    return scope["loop"]
 
 
 def record(kind, group, engine, **fields):
@@ -100,11 +115,20 @@ def close(a, b, rtol=1e-6):
 
 
 def measure(benchmark, fn, group, engine, *, limit=LIMIT, expect=None,
-            series=None, gc_off=False, single=False, **info):
+            series=None, gc_off=False, single=False, call_args=None, **info):
     """Benchmark fn() as `engine` in `group`, or record why it failed.
 
     expect: a reference result the first call must match (value and grads).
     single: one measured call only (cases known to take many seconds).
+    call_args: time the call fn(*call_args) itself, for calls of well
+        under a microsecond, as timeit's statement `fn(a0, a1, ...)` would:
+        a loop (call_loop) makes CALLS_PER_ROUND calls with fn and the
+        arguments in local variables, and the row is per call (ops=, per=
+        "call"). No lambda frame, no timer and no `*args, **kwargs` call of
+        pytest-benchmark's own loop is in the figure, and every engine gets
+        the same loop. (Left to itself, pytest-benchmark calibrates each
+        engine's calls per round apart, and may time one engine 1 call per
+        round, with the timer's ~100 ns in its figure, and another 20.)
     """
     gc.collect()        # no garbage left over from the previous case
     benchmark.group = group
@@ -121,6 +145,9 @@ def measure(benchmark, fn, group, engine, *, limit=LIMIT, expect=None,
             benchmark.pedantic(once, rounds=1, iterations=1)
             result, seconds, reason = out["result"], out["seconds"], out["reason"]
             benchmark.extra_info["rounds_note"] = "single run"
+        elif call_args is not None:
+            result, seconds, reason = attempt(lambda: fn(*call_args), limit)
+            benchmark.extra_info.update(ops=CALLS_PER_ROUND, per="call")
         else:
             result, seconds, reason = attempt(fn, limit)
         if reason:
@@ -129,6 +156,10 @@ def measure(benchmark, fn, group, engine, *, limit=LIMIT, expect=None,
         if expect is not None:
             assert close(result, expect), f"{engine} disagrees with pyad on {group}"
         if single:
+            return
+        if call_args is not None:
+            benchmark.pedantic(call_loop(len(call_args)), args=(fn, *call_args),
+                               rounds=CALL_ROUNDS, iterations=1, warmup_rounds=3)
             return
         if seconds >= FAST:     # the first call may include one-time work
             seconds = min(seconds, attempt(fn)[1])

@@ -138,9 +138,10 @@ def tables(run):
         if not g:
             continue
         base = Cells(run).engine(g, base_prefix) if base_prefix else None
-        per = run.units.get(g, (None, None, None))[1]
+        _, per, count = run.units.get(g, (None, None, None))
         once = all(run.cells[g, e]["status"] != "ok" for e in run.engines_of(g))
-        heads = ["engine", "time, once" if once else "median per call"] + \
+        whole = f"median per round of {count:,} calls" if per == "call" else "median per call"
+        heads = ["engine", "time, once" if once else whole] + \
             ([f"per {per}"] if per else []) + ([f"/ {base}"] if base else [])
         lines += [f"### {title}", "", f"`{g}`", "", "| " + " | ".join(heads) + " |",
                   "|---|" + "---:|" * (len(heads) - 1)]

@@ -39,6 +39,8 @@ callable that gives the value and the gradient):
     pyad_compiled  pyad.compile of the same function, value_and_grad with
                    100 scalar arguments (point replay)
     fused          fused_ref.c, compiled here with cffi into bench/.build/
+    fused_pyad_kernels  the same with pyad's exp and log1p (csrc/vmath.h)
+                   for glibc's: the kernels' share of the gap
     casadi         an SX Function of value and gradient, called with an array
     jax            jax.jit(jax.value_and_grad(f)) in float64 (a separate
                    process times its compile; see jax_compile_probe.py)
@@ -145,13 +147,31 @@ def pyad_compiled(xs, n_ops=N_OPS):
 
 # ---- the hand-fused C reference ---------------------------------------------------
 
+# fused_ref.c with pyad's own point kernels (csrc/vmath.h, the ones every
+# pyad evaluator uses) in place of glibc's exp and log1p: the same code
+# otherwise, so the ratio of the two fused rows is what the kernels cost and
+# pyad compiled / this row is what pyad's interpreter costs.
+PYAD_KERNELS = ('#include <math.h>\n#include "vmath.h"\n'
+                "#define exp(x) pyad_exp_point(x)\n#define log1p(x) pyad_log1p_point(x)\n")
+CSRC = BENCH.parent / "csrc"
+
+
 @functools.lru_cache(maxsize=None)
-def fused_module():
-    """Compile fused_ref.c (once per source and flags) and import it."""
+def fused_module(kernels="glibc"):
+    """Compile fused_ref.c (once per source and flags) and import it;
+    kernels="pyad" builds it with pyad's exp and log1p (PYAD_KERNELS)."""
     from cffi import FFI
     src = C_SOURCE.read_text()
-    tag = hashlib.sha256((src + " ".join(CFLAGS)).encode()).hexdigest()[:12]
-    name = f"_fused_ref_{tag}"
+    flags = list(CFLAGS)
+    if kernels == "pyad":
+        # vmath.h and what it includes are part of the source of this build
+        src = PYAD_KERNELS + src
+        flags += [f"-I{CSRC}"]
+        headers = "".join(h.read_text() for h in sorted(CSRC.glob("vmath*.h")))
+    else:
+        headers = ""
+    tag = hashlib.sha256((src + headers + " ".join(flags)).encode()).hexdigest()[:12]
+    name = f"_fused_ref_{kernels}_{tag}"
     BUILD.mkdir(exist_ok=True)
     if str(BUILD) not in sys.path:
         sys.path.insert(0, str(BUILD))
@@ -163,16 +183,16 @@ def fused_module():
     ffi.cdef("size_t fa_nodes(size_t, size_t);"
              "double fa_value_and_grad(const double *, size_t, size_t,"
              " double *, double *, double *);")
-    ffi.set_source(name, src, extra_compile_args=CFLAGS, libraries=["m"])
+    ffi.set_source(name, src, extra_compile_args=flags, libraries=["m"])
     ffi.compile(tmpdir=str(BUILD))
     importlib.invalidate_caches()
     return importlib.import_module(name)
 
 
-def fused(xs, n_ops=N_OPS, all_adjoints=False):
+def fused(xs, n_ops=N_OPS, all_adjoints=False, kernels="glibc"):
     """Same inputs and outputs as pyad compiled: a list of floats in,
     (float, gradient array) out; work arrays allocated once."""
-    mod = fused_module()
+    mod = fused_module(kernels)
     ffi, lib = mod.ffi, mod.lib
     n_leaves = len(xs)
     assert n_leaves >= 30, "the ops reach 30 nodes back"
@@ -263,7 +283,12 @@ def jax_scan(xs, n_ops=N_OPS):
     return _jax_call(jx.jit(jx.value_and_grad(f)), xs)
 
 
+def fused_pyad_kernels(xs, n_ops=N_OPS, all_adjoints=False):
+    return fused(xs, n_ops, all_adjoints, kernels="pyad")
+
+
 IMPLEMENTATIONS = {"pyad": pyad_eager, "pyad-compiled": pyad_compiled, "fused-c": fused,
+                   "fused-c-pyad-kernels": fused_pyad_kernels,
                    "casadi": casadi, "jax-jit": jax, "jax-scan": jax_scan}
 
 
@@ -287,7 +312,8 @@ def main(keys):
     import timeit
     xs = leaves()
     ref = pyad_eager(xs)()
-    for key in keys or ["fused-c", "pyad-compiled", "casadi", "jax-scan"]:
+    for key in keys or ["fused-c", "fused-c-pyad-kernels", "pyad-compiled", "casadi",
+                        "jax-scan"]:
         call = IMPLEMENTATIONS[key](xs)
         value, grad = floats(call, call())
         assert abs(value - ref[0]) <= 1e-12 * abs(ref[0]) and agree(grad, ref[1]), key

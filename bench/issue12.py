@@ -11,6 +11,7 @@ RECORD, BACKWARD = "5 record", "5 backward"
 REPLAY, SETUP = "6 fastest autograd: 10k", "6 fastest autograd: setup"
 SMALL, ROSEN_VG, ROSEN_V, BATCH = "7a per call", "7b per call", "7c per call", "8 batch"
 FLOOR, FUSED, COMPILED, CASADI = "record floor", "hand-fused C", "pyad compiled", "casadi"
+FUSED_PK = "the same C, with pyad's"
 PLAIN, C_VALUE, C_VG = "plain Python", "pyad compiled: f(", "pyad compiled: value_and_grad"
 ONE, TWO, JAX = "pyad compiled, 1 worker", "pyad compiled, 2 workers", "jax.jit(vmap"
 
@@ -26,6 +27,7 @@ TABLES = [
 ]
 COLORS = {"record floor (slots object + __del__ queue)": "#aec7e8",
           "hand-fused C (cffi)": "#000000", "casadi SX Function": "#c5b0d5",
+          "the same C, with pyad's exp and log1p": "#7f7f7f",
           "jax.jit, lax.scan over cycles": "#dbdb8d", "jax.jit, unrolled graph": "#98df8a",
           "plain Python floats (value)": "#17becf",
           "numpy, value only": "#9edae5", "numpy, value + hand-written gradient": "#6baed6",
@@ -95,6 +97,12 @@ def targets(run):
                        FUSED, "<= 1.2x", lambda r: r <= 1.2, "per op"),
             _ratio_row(c, "(info) fastest autograd: pyad compiled / CasADi", REPLAY, COMPILED,
                        CASADI, "-", lambda r: None, "per op"),
+            _ratio_row(c, "(info) fastest autograd: the fused C with pyad's exp and log1p / "
+                       "with glibc's (the kernels' share)", REPLAY, FUSED_PK, FUSED, "-",
+                       lambda r: None, "per op"),
+            _ratio_row(c, "(info) fastest autograd: pyad compiled / the fused C with pyad's "
+                       "exp and log1p (the interpreter's share)", REPLAY, COMPILED, FUSED_PK,
+                       "-", lambda r: None, "per op"),
             _ratio_row(c, "small function: pyad compiled value call / plain Python", SMALL,
                        C_VALUE, PLAIN, "<= 0.5x", lambda r: r <= 0.5),
             _ratio_row(c, "(info) small function: pyad compiled value_and_grad / plain "

@@ -10,6 +10,12 @@ rounds differently from pyad's per-op one, and the differences accumulate
 down the graph: ~7e-12 at the far end; adjoints below 1e-290, where the
 sweep is in subnormals, only to that absolute size).
 
+"the same C, with pyad's exp and log1p" is fused_ref.c built with pyad's
+point kernels (csrc/vmath.h) in place of glibc's: against the fused row it
+shows what the kernels cost, and pyad compiled against it what pyad's
+interpreter (dispatch per node, values and partials through memory, the
+generic sweep) costs.
+
 The setup of pyad compiled (trace), CasADi (building the SX graph and its
 Function) and JAX (jit compile) is timed once, as a record: the first call
 included. The fused C module is compiled once per source (cached in
@@ -30,7 +36,9 @@ from test_bench_workloads import probe_compile
 
 GROUP = "6 fastest autograd: 10k ops, value + grad w.r.t. 100 leaves"
 SETUP = "6 fastest autograd: setup, once (trace / build / compile)"
-LABELS = {"fused-c": "hand-fused C (cffi)", "pyad-compiled": "pyad compiled",
+LABELS = {"fused-c": "hand-fused C (cffi)",
+          "fused-c-pyad-kernels": "the same C, with pyad's exp and log1p",
+          "pyad-compiled": "pyad compiled",
           "pyad": "pyad", "casadi": "casadi SX Function",
           "jax-jit": "jax.jit, unrolled graph", "jax-scan": "jax.jit, lax.scan over cycles"}
 TIMED_SETUP = ("pyad-compiled", "casadi", "jax-scan")     # the others have none to speak of
@@ -68,9 +76,9 @@ def load(key, label):
         except pytest.skip.Exception as e:
             record("skipped", GROUP, label, reason=str(e.msg))
             raise
-    elif key == "fused-c":
+    elif key.startswith("fused-c"):
         try:
-            FA.fused_module()
+            FA.fused_module("pyad" if key == "fused-c-pyad-kernels" else "glibc")
         except Exception as e:      # no C compiler, or no cffi build tools
             reason = f"fused C reference not built: {type(e).__name__}: {e}".splitlines()[0]
             record("skipped", GROUP, label, reason=reason)

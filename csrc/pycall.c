@@ -9,7 +9,9 @@
  * replaying a 20-op function; this path costs about as much as one call of
  * a C function.
  *
- * Anything else -- keyword arguments, another arity, a non-float, a
+ * Arguments may be floats (or float subclasses such as numpy.float64)
+ * and ints (not bool) that convert to a double. Anything else -- keyword
+ * arguments, another arity, another type, an int too big for a double, a
  * program that does not fit, a guard that misses, a raising errstate, or a
  * NaN value (pyad_program_value answers NaN for all of these) -- goes to
  * the Python method `_call` with the same arguments, which handles it and
@@ -51,6 +53,22 @@ static PyObject *call_slow(PyObject *self, PyObject *args, PyObject *kwargs)
     return r;
 }
 
+/* 1 and *out for a float or float subclass (numpy.float64), or an int
+ * (not bool) that converts: the same double the general path makes of it.
+ * 0 otherwise (an error may be set: the caller clears it). */
+static int read_double(PyObject *a, double *out)
+{
+    if (PyFloat_Check(a)) {
+        *out = PyFloat_AsDouble(a);
+        return 1;
+    }
+    if (PyLong_CheckExact(a)) {
+        *out = PyLong_AsDouble(a); /* -1.0 and OverflowError when too big */
+        return !(*out == -1.0 && PyErr_Occurred());
+    }
+    return 0;
+}
+
 static PyObject *call_call(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     pyad_call_object *c = (pyad_call_object *)self;
@@ -63,11 +81,10 @@ static PyObject *call_call(PyObject *self, PyObject *args, PyObject *kwargs)
         return call_slow(self, args, kwargs);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *a = PyTuple_GetItem(args, i);
-        if (!a || !PyFloat_CheckExact(a)) {
+        if (!a || !read_double(a, &x[i])) {
             PyErr_Clear();
             return call_slow(self, args, kwargs);
         }
-        x[i] = PyFloat_AsDouble(a);
     }
     v = pyad_program_value(c->prog, x, (size_t)n);
     if (isnan(v))

@@ -191,8 +191,9 @@ class Compiled(HigherOrder):
         # status but OK, e.g. a guard that misses, takes the general path).
         prog = self._fast_prog
         if prog is not None and workers is None and len(xs) == prog.n_in:
-            if all(type(x) is float for x in xs):
-                st, values, grads, _ = prog.eval(xs, True)
+            point = xs if all(type(x) is float for x in xs) else _scalar_point(xs)
+            if point is not None:
+                st, values, grads, _ = prog.eval(point, True)
                 if st == 0:
                     return values[0], grads
         if dask_arrays.holds_dask(xs):
@@ -294,6 +295,21 @@ class Function(Compiled):
             raise ValueError("Function inputs must name distinct nodes")
         self.n_in, self.n_out, self.tuple_out = len(inputs), len(outs), tuple_out
         self._traces = [prog]
+
+
+def _scalar_point(xs: Sequence[Any]) -> list[float] | None:
+    """xs as floats when each is a float or float subclass (numpy.float64)
+    or an int (not bool) that converts -- the same doubles the general path
+    makes of them, as the C call (csrc/pycall.c) reads them; else None."""
+    point = []
+    for x in xs:
+        if not (isinstance(x, float) or type(x) is int):
+            return None
+        try:
+            point.append(float(x))
+        except OverflowError:  # an int beyond the doubles: the general path
+            return None
+    return point
 
 
 def compile(  # noqa: A001  (pyad.compile, like torch.compile)

@@ -2,7 +2,9 @@
  *
  * exp, expm1, log, log1p, sin, cos, tanh, cosh and sinh are pyad's own
  * kernels (vmath*.h: < 0.64 ulp, glibc's IEEE flags, the same bits on every
- * platform and instruction set). A translation unit picks one of three
+ * platform and instruction set); sech2 = 1/cosh^2 (tanh's derivative) is
+ * built from their parts (vmath_hyp.h: a few ulp, sharing tanh's expm1).
+ * A translation unit picks one of three
  * forms, all with the same bits wherever they give a number:
  *
  *   point  (default)  the common path behind a well-predicted branch: for
@@ -47,6 +49,7 @@ PYAD_KW_(log1p, pyad_log1p)
 PYAD_KW_(tanh, pyad_tanh)
 PYAD_KW_(cosh, pyad_cosh)
 PYAD_KW_(sinh, pyad_sinh)
+PYAD_KW_(sech2, pyad_sech2)
 PYAD_VM_INLINE double pyad_kw_sin(double x)
 {
     pyad_vm_mask big = ~pyad_vm_abs_lt(x, PYAD_VM_TRIG_MAX) & ~pyad_vm_nonfinite(x);
@@ -67,6 +70,7 @@ PYAD_KW_(log1p, pyad_log1p_point)
 PYAD_KW_(tanh, pyad_tanh_point)
 PYAD_KW_(cosh, pyad_cosh_point)
 PYAD_KW_(sinh, pyad_sinh_point)
+PYAD_KW_(sech2, pyad_sech2_point)
 PYAD_KW_(sin, pyad_sin_point)
 PYAD_KW_(cos, pyad_cos_point)
 #endif
@@ -84,6 +88,7 @@ PYAD_K1_(log1p, pyad_vm_log1p_rare, pyad_vm_log1p_common)
 PYAD_K1_(tanh, pyad_vm_tanh_rare, pyad_vm_tanh_common)
 PYAD_K1_(cosh, pyad_vm_cosh_rare, pyad_vm_cosh_common)
 PYAD_K1_(sinh, pyad_vm_sinh_rare, pyad_vm_sinh_common)
+PYAD_K1_(sech2, pyad_vm_sech2_rare, pyad_vm_sech2_common)
 PYAD_K1_(sin, pyad_vm_trig_rare, pyad_vm_sin_common)
 PYAD_K1_(cos, pyad_vm_trig_rare, pyad_vm_cos_common)
 #else
@@ -96,6 +101,7 @@ PYAD_K1_(log1p)
 PYAD_K1_(tanh)
 PYAD_K1_(cosh)
 PYAD_K1_(sinh)
+PYAD_K1_(sech2)
 PYAD_K1_(sin)
 PYAD_K1_(cos)
 #endif

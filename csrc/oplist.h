@@ -92,6 +92,7 @@
     X(log_ndtr, 64, 1, FULL,  "")                         \
     X(dlog_ndtr, 65, 1, FULL, "")                         \
     X(ndtri,    66, 1, FULL,  "")                         \
-    X(erfinv,   67, 1, FULL,  "")
+    X(erfinv,   67, 1, FULL,  "")                         \
+    X(sech2,    68, 1, FULL,  "")
 
 #endif

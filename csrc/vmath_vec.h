@@ -130,6 +130,7 @@ PYAD_VM_POINT(pyad_log1p_point, pyad_vm_log1p_rare, pyad_vm_log1p_common, pyad_l
 PYAD_VM_POINT(pyad_tanh_point, pyad_vm_tanh_rare, pyad_vm_tanh_common, pyad_tanh)
 PYAD_VM_POINT(pyad_cosh_point, pyad_vm_cosh_rare, pyad_vm_cosh_common, pyad_cosh)
 PYAD_VM_POINT(pyad_sinh_point, pyad_vm_sinh_rare, pyad_vm_sinh_common, pyad_sinh)
+PYAD_VM_POINT(pyad_sech2_point, pyad_vm_sech2_rare, pyad_vm_sech2_common, pyad_sech2)
 PYAD_VM_POINT(pyad_sin_point, pyad_vm_trig_rare, pyad_vm_sin_common, pyad_sin)
 PYAD_VM_POINT(pyad_cos_point, pyad_vm_trig_rare, pyad_vm_cos_common, pyad_cos)
 

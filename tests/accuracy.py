@@ -115,6 +115,7 @@ SAMPLERS = {
     "sinh": lambda r: [r.choice((r.uniform(-710, 710), _logu(r, -300, 0)))],
     "cosh": lambda r: [r.uniform(-710, 710)],
     "tanh": lambda r: [r.choice((r.uniform(-30, 30), _logu(r, -300, 0)))],
+    "sech2": lambda r: [r.choice((r.uniform(-30, 30), r.uniform(-400, 400), _logu(r, -300, 0)))],
     "asinh": lambda r: [_logu(r, -300, 300)],
     "acosh": lambda r: [r.choice((1.0 + abs(_logu(r, -15, 300)), 1.0 + 2.0 ** -r.randint(1, 52)))],
     "atanh": lambda r: [r.choice((r.uniform(-1, 1), _logu(r, -300, -1), _inside(r, 1.0)))],

@@ -56,6 +56,20 @@ def fpow(a, k):
 _exp, _expm1, _cosh, _log, _log1p = K.exp, K.expm1, K.cosh, K.log, K.log1p
 
 
+def _sech2(x):
+    """1/cosh(x)^2 as csrc/vmath_hyp.h computes it (pyad_sech2)."""
+    a = abs(x)
+    if math.isnan(a):
+        return x + 0.0
+    if a < 2.0**-28:
+        return 1.0
+    if a >= 20.0:
+        e = 2.0 * _exp(-min(a, 400.0))
+        return e * e
+    r = 1.0 / (_expm1(2.0 * a) + 2.0)
+    return 4.0 * r * (1.0 - r)
+
+
 def _sqrt(x):
     return NAN if x < 0.0 else math.sqrt(x)
 
@@ -144,7 +158,8 @@ OPS = {
     "log": (1, lambda x: _log(x[0]), lambda x, y: [fdiv(1.0, x[0] + 0.0)]),
     "sin": (1, lambda x: _sin(x[0]), lambda x, y: [_cos(x[0])]),
     "cos": (1, lambda x: _cos(x[0]), lambda x, y: [-_sin(x[0])]),
-    "tanh": (1, lambda x: K.tanh(x[0]), lambda x, y: [fdiv(1.0, _cosh(x[0]) * _cosh(x[0]))]),
+    "tanh": (1, lambda x: K.tanh(x[0]), lambda x, y: [_sech2(x[0])]),
+    "sech2": (1, lambda x: _sech2(x[0]), lambda x, y: [(-2.0 * y) * K.tanh(x[0])]),
     "sigmoid": (1, lambda x: _sigmoid(x[0]), lambda x, y: [_sigmoid_d(x[0])]),
     "relu": (
         1,

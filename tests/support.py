@@ -159,6 +159,7 @@ MP_UNARY = {
     "sin": lambda x: (mpmath.sin(x), mpmath.cos(x)),
     "cos": lambda x: (mpmath.cos(x), -mpmath.sin(x)),
     "tanh": lambda x: (mpmath.tanh(x), mpmath.sech(x) ** 2),
+    "sech2": lambda x: (mpmath.sech(x) ** 2, -2 * mpmath.sech(x) ** 2 * mpmath.tanh(x)),
     "sigmoid": _mp_sigmoid,
     "relu": lambda x: (x if x > 0 else mpmath.mpf(0), mpmath.mpf(1 if x > 0 else 0)),
     "sqrt": lambda x: (mpmath.sqrt(x), 1 / (2 * mpmath.sqrt(x))),

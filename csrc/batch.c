@@ -159,8 +159,8 @@ PYAD_CLONES static void backward_block(const batch_t *bt, size_t o, size_t m)
 
 /* The gradient of output o at the m points of the block, into rows of
  * n_out x n_in (point-major: each point's gradient is written whole, in
- * order, rather than each input's column at a stride). An input the sweep
- * did not reach has derivative 0. */
+ * order, rather than each input's column at a stride: measured faster,
+ * even for 3 inputs). An input the sweep did not reach has derivative 0. */
 static void grads_out(const batch_t *bt, size_t o, size_t m, double *grads)
 {
     const pyad_program *p = bt->p;

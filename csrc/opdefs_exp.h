@@ -92,17 +92,32 @@ PYAD_OP_INLINE double pyad_v_erfc(double a) { return erfc(a); }
     do { T g_; PYAD_GAUSS_(A, T, X(0), g_); PUT(0, A(neg, g_)); } while (0)
 #define PYAD_NOTE_erfc "1 - erf(x) without cancellation (C erfc), underflows to 0 above 27.2; erfc' = -erf'"
 
+/* a > 40, as a mask (not for a nan): positive, and |a|'s bits above 40's. */
+PYAD_OP_INLINE pyad_vm_mask pyad_above40_(double a)
+{
+    return pyad_vm_uin(pyad_vm_bits(a) & PYAD_VM_ABS, 0x4044000000000001ull,
+                       PYAD_VM_INF + 1) & ~pyad_vm_signbit(a);
+}
+
+/* exp(-|a|), with -|a| clamped to -40 for a > 40 (sigmoid and softplus):
+ * the same expression in both, so that a compiler shares it where softplus
+ * and its partial (sigmoid) are evaluated together. A nan propagates. */
+PYAD_OP_INLINE double pyad_exp_neg_abs_(double a)
+{
+    return pyad_k_exp(pyad_vm_sel(pyad_above40_(a), -40.0, -fabs(a)));
+}
+
 /* 1/(1+e^-a), in a form where exp never overflows: for a > 40, e^-a <
  * 2^-57 and the value rounds to exactly 1 (returned without computing the
  * exp, whose underflow for a > 708 is not the value's). */
 PYAD_OP_INLINE double pyad_v_sigmoid(double a)
 {
-    /* Written with selects, no branch and no call (fmin is a libm call
-     * unless math is finite-only), so that batches vectorise: one exp of
-     * -|a| (clamped at 40, see above) serves both signs. */
-    int pos = isgreaterequal(a, 0.0);
-    double e = pyad_k_exp(pos ? -(a < 40.0 ? a : 40.0) : a);   /* nan propagates */
-    return (pos ? 1.0 : e) / (1.0 + e);
+    /* Masks and selects (vmath.h), no branch and no call, so that batches
+     * vectorise (with `c ? x : y` gcc kept these loops scalar): one exp of
+     * -|a| serves both signs; a >= 0 includes -0. */
+    double e = pyad_exp_neg_abs_(a);
+    pyad_vm_mask pos = ~pyad_vm_signbit(a) | pyad_vm_ueq(pyad_vm_bits(a), PYAD_VM_SIGN);
+    return pyad_vm_sel(pos, 1.0, e) / (1.0 + e);
 }
 /* s(x) s(-x): exact in both tails, unlike y (1 - y) */
 #define PYAD_PARTIALS_sigmoid(A, T, X, Y, PUT, n) \
@@ -113,10 +128,11 @@ PYAD_OP_INLINE double pyad_v_sigmoid(double a)
  * below half an ulp of a and the value is a itself. */
 PYAD_OP_INLINE double pyad_v_softplus(double a)
 {
-    /* selects, no branch (see sigmoid); a nan propagates through exp */
-    int big = isgreater(a, 40.0);
-    double t = pyad_k_log1p(pyad_k_exp(big ? -40.0 : -fabs(a))) * (big ? 0.0 : 1.0);
-    return (isgreater(a, 0.0) ? a : 0.0) + t;
+    /* masks and selects, as sigmoid; a nan propagates through exp */
+    pyad_vm_mask big = pyad_above40_(a);
+    double t = pyad_k_log1p(pyad_exp_neg_abs_(a)) * pyad_vm_sel(big, 0.0, 1.0);
+    pyad_vm_mask positive = ~pyad_vm_signbit(a) & ~pyad_vm_ueq(pyad_vm_bits(a), 0);
+    return pyad_vm_sel(positive, a, 0.0) + t;
 }
 #define PYAD_PARTIALS_softplus(A, T, X, Y, PUT, n) PUT(0, A(sigmoid, X(0)))
 #define PYAD_NOTE_softplus "log(1+exp(x)), never overflows; softplus' = sigmoid"

@@ -1,5 +1,6 @@
 /* platform.h -- what pyad needs from the OS and the compiler: a mutex,
- * thread-local storage, and a flag one thread raises and others poll. */
+ * thread-local storage, a flag one thread raises and others poll, and a
+ * counter threads add to. */
 #ifndef PYAD_PLATFORM_H
 #define PYAD_PLATFORM_H
 
@@ -14,6 +15,9 @@ static inline void pyad_unlock(pyad_mutex_t *m) { ReleaseSRWLockExclusive(m); }
  * the barriers keep the compiler from caching the flag in a register. */
 static inline int pyad_flag_get(const int *f) { return InterlockedCompareExchange((volatile LONG *)f, 0, 0) != 0; }
 static inline void pyad_flag_set(int *f, int v) { InterlockedExchange((volatile LONG *)f, v); }
+/* Counters: read without a barrier (a thread sees its own updates). */
+static inline int pyad_count_get(const int *c) { return *(volatile const int *)c; }
+static inline void pyad_count_add(int *c, int d) { InterlockedExchangeAdd((volatile LONG *)c, d); }
 #else
 #include <pthread.h>
 typedef pthread_mutex_t pyad_mutex_t;
@@ -25,6 +29,9 @@ static inline void pyad_unlock(pyad_mutex_t *m) { pthread_mutex_unlock(m); }
  * poll late, which only delays the stop by one block. */
 static inline int pyad_flag_get(const int *f) { return __atomic_load_n(f, __ATOMIC_RELAXED) != 0; }
 static inline void pyad_flag_set(int *f, int v) { __atomic_store_n(f, v, __ATOMIC_RELAXED); }
+/* Counters: relaxed atomics (a thread sees its own updates in order). */
+static inline int pyad_count_get(const int *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
+static inline void pyad_count_add(int *c, int d) { __atomic_add_fetch(c, d, __ATOMIC_RELAXED); }
 #endif
 
 #endif

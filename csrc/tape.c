@@ -17,6 +17,13 @@
 tape_t pyad_tape;
 pyad_mutex_t pyad_tape_lock = PYAD_MUTEX_INIT;
 static PYAD_THREAD_LOCAL int errmode;
+/* Threads whose errmode is not 0. While it is 0 (no errstate raising
+ * anywhere, the usual case) pyad_get_errmode answers without reading the
+ * thread-local, which a shared library reaches through a call
+ * (__tls_get_addr, ~5 ns: a few percent of an eager op or a small compiled
+ * call). A thread always sees its own updates, so a thread whose errmode
+ * is set never reads 0 here. */
+static int errmode_threads;
 static int64_t fail_countdown = -1;   /* test switch for allocation failure */
 #define lock pyad_tape_lock
 
@@ -306,12 +313,18 @@ void pyad_release_many(const int64_t *handles, size_t n)
 int pyad_set_errmode(int mode)
 {
     int old = errmode;
-    errmode = mode & (PYAD_RAISE_DIVIDE | PYAD_RAISE_OVERFLOW |
+    int now = mode & (PYAD_RAISE_DIVIDE | PYAD_RAISE_OVERFLOW |
                       PYAD_RAISE_INVALID | PYAD_RAISE_UNDERFLOW);
+    if (!old != !now)
+        pyad_count_add(&errmode_threads, now ? 1 : -1);
+    errmode = now;
     return old;
 }
 
-int pyad_get_errmode(void) { return errmode; }
+int pyad_get_errmode(void)
+{
+    return pyad_count_get(&errmode_threads) ? errmode : 0;
+}
 
 size_t pyad_live_nodes(void)
 {

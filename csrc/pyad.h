@@ -96,9 +96,11 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
 int pyad_py_var_base(uintptr_t dead, uintptr_t free_list, uintptr_t ns);
 
 /* The base class of pyad.Compiled (pycall.c; CPython only, used by
- * pyad/_lib.py alone): a C tp_call that replays the most recent trace at
- * float arguments, else calls the method `_call`. Stores the class in the
- * dict `ns` (an id()) under "CallBase". Returns OK, or NOMEM. */
+ * pyad/_lib.py alone): a C call (tp_call and vectorcall) that replays the
+ * most recent trace at float arguments, else calls the method `_call`.
+ * Stores the class in the dict `ns` (an id()) under "CallBase", and the
+ * function that makes a vectorcall subclass of a Python subclass of it
+ * under "fast_call_class". Returns OK, or NOMEM. */
 int pyad_py_call_base(uintptr_t ns);
 
 /* Evaluate an op on plain numbers (no recording); *out receives the value. */

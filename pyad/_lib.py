@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 if TYPE_CHECKING:
     from pyad._pyad_cffi import _Lib as _CffiLib
@@ -53,7 +53,19 @@ except ImportError:
             "`python setup.py build_ext --inplace` for development)"
         ) from None
 
-__all__ = ["ffi", "lib", "core", "pending", "dead", "free", "sync", "direct", "VarBase", "CallBase"]
+__all__ = [
+    "ffi",
+    "lib",
+    "core",
+    "pending",
+    "dead",
+    "free",
+    "sync",
+    "direct",
+    "VarBase",
+    "CallBase",
+    "fast_call",
+]
 
 # ---- the record buffer ------------------------------------------------------
 
@@ -99,10 +111,36 @@ if TYPE_CHECKING:
         def __call__(self, *xs: Any, workers: int | None = None) -> Any: ...
         def _set_lean(self, owner: object, address: int, n_in: int, /) -> None: ...
 
+    def _fast_call_class(cls: type, name: str, /) -> type: ...
+
 else:
     if core.pyad_py_call_base(id(_ns)) != 0:
         raise MemoryError("pyad: cannot make the Compiled class")
     CallBase = _ns.pop("CallBase")
+    _fast_call_class = _ns.pop("fast_call_class")
+
+_C = TypeVar("_C", bound=type)
+
+# Names a class's copy leaves alone: its own (the spec names it) and the
+# descriptors of its layout.
+_KEPT = frozenset({"__dict__", "__weakref__", "__module__", "__qualname__"})
+
+
+def fast_call(cls: _C) -> _C:
+    """Class decorator for CallBase's subclasses that users call: returns a
+    subclass of cls, made in C, whose instances CPython calls by vectorcall
+    (no argument tuple; csrc/pycall.c). Before 3.12 a Python subclass of
+    CallBase is called through tp_call, however CallBase is made. The
+    subclass takes a copy of cls's namespace, so that it reads as cls does
+    (doctest, help, inspect); cls stays in its bases for the layout and for
+    super(). cls may not define __call__, which the vectorcall would skip."""
+    if "__call__" in vars(cls):
+        raise TypeError(f"fast_call: {cls.__qualname__} defines __call__")
+    made = _fast_call_class(cls, f"{cls.__module__}.{cls.__qualname__}")
+    for name, value in vars(cls).items():
+        if name not in _KEPT:
+            setattr(made, name, value)
+    return cast(_C, made)
 
 
 def sync() -> None:

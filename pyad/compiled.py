@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import dask_arrays, pickling
+from ._lib import fast_call
 from .calls import _holds_var
 from .compiled_higher import HigherOrder
 from .program import Program, export, no_guards
@@ -56,6 +57,7 @@ __all__ = ["compile", "Compiled", "Function"]
 _state_lock = state_lock
 
 
+@fast_call  # the C call of f(*xs) by vectorcall (pyad/_lib.py)
 class Compiled(HigherOrder):
     """A function replayed in C. Made by pyad.compile(fn, signature=None).
 
@@ -143,6 +145,7 @@ class Compiled(HigherOrder):
     def __copy__(self) -> Self:
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
+        new._traces = self._traces  # and the C call's program (csrc/pycall.c)
         return new
 
     def __deepcopy__(self, memo: dict[int, object]) -> Self:
@@ -261,6 +264,7 @@ class Compiled(HigherOrder):
         return (_load, (state,))
 
 
+@fast_call
 class Function(Compiled):
     """Freeze an existing eager graph for replay.
 

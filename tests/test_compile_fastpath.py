@@ -97,7 +97,8 @@ def test_the_c_call_is_the_class_call_and_defers_everything_else():
     from pyad._lib import CallBase
 
     f = pyad.compile(lambda x, y: x * y + 1.0)
-    assert type(f).__call__ is CallBase.__call__  # no Python __call__ shadows it
+    for cls in type(f).__mro__:  # no Python __call__ shadows the C one
+        assert cls is CallBase or not callable(getattr(vars(cls).get("__call__"), "__code__", None))
     assert f(2.0, 3.0) == 7.0
     assert f(np.float64(2.0), 3.0) == 7.0  # a float subclass: read as a float
     assert f(2, 3) == 7.0
@@ -183,3 +184,66 @@ def test_copies_pickles_and_threads():
     for t in ts:
         t.join()
     assert out == [True] * 4
+
+
+VECTORCALL = 1 << 11  # Py_TPFLAGS_HAVE_VECTORCALL (the stable ABI's value since 3.12)
+
+
+def test_compiled_and_function_are_called_by_vectorcall():
+    """pyad.Compiled and pyad.Function are made in C from their Python
+    classes (pyad/_lib.py fast_call) so that CPython calls them with no
+    argument tuple; every way of calling them answers the same."""
+    import functools
+
+    from pyad.compiled import Compiled, Function
+
+    for cls in (Compiled, Function):
+        assert cls.__flags__ & VECTORCALL
+        assert cls.__name__ == cls.__qualname__ and cls.__module__ == "pyad.compiled"
+        assert cls.__doc__ and ">>>" in cls.__doc__  # its doctest is found on it
+        assert "value_and_grad" in dir(cls)
+    x, y = Var(1.5), Var(-2.0)
+    fn = pyad.Function(inputs=[x, y], outputs=pyad.sin(x) * y + x)
+    cf = pyad.compile(lambda x, y: pyad.sin(x) * y + x)
+    assert isinstance(fn, Function) and isinstance(fn, Compiled) and isinstance(cf, Compiled)
+    for f in (fn, cf):
+        want = f._call(0.25, 3.0)  # the general path
+        assert f(0.25, 3.0) == want
+        assert f(*[0.25, 3.0]) == want
+        assert f(0.25, 3.0, workers=1) == want  # a keyword: the general path
+        assert f.__call__(0.25, 3.0) == want  # tp_call (the slot wrapper)
+        assert functools.partial(f, 0.25)(3.0) == want
+        assert list(map(f, [0.25, 0.25], [3.0, 3.0])) == [want, want]
+        with pytest.raises(TypeError):
+            f(0.25, 3.0, 4.0)
+        with pytest.raises(TypeError):
+            f(0.25, 3.0, bogus=1)
+
+
+def test_user_subclasses_of_compiled_keep_their_call():
+    from pyad.compiled import Compiled
+
+    class Loud(Compiled):
+        def __call__(self, *xs):
+            return ("loud", super().__call__(*xs))
+
+    class Quiet(Compiled):
+        pass
+
+    assert Loud(lambda x: x * 2.0)(3.0) == ("loud", 6.0)
+    assert Quiet(lambda x: x * 2.0)(3.0) == 6.0
+
+
+def test_fast_call_takes_only_callbase_classes_without_a_call():
+    from pyad._lib import _fast_call_class, fast_call
+    from pyad.compiled import Compiled
+
+    with pytest.raises(TypeError):
+        _fast_call_class(int, "x.int")
+
+    class WithCall(Compiled):
+        def __call__(self, *xs):
+            return None
+
+    with pytest.raises(TypeError, match="defines __call__"):
+        fast_call(WithCall)

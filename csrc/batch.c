@@ -157,6 +157,16 @@ PYAD_CLONES static void backward_block(const batch_t *bt, size_t o, size_t m)
     }
 }
 
+/* g[j * step + i] = src[i][j] (-0.0 as +0.0) for the m points and n
+ * inputs, every src[i] a row; inlined with n a constant. */
+static inline __attribute__((always_inline)) void
+interleave(double *restrict g, size_t step, const double **src, size_t n, size_t m)
+{
+    for (size_t j = 0; j < m; j++)
+        for (size_t i = 0; i < n; i++)
+            g[j * step + i] = 0.0 + src[i][j];
+}
+
 /* The gradient of output o at the m points of the block, into rows of
  * n_out x n_in (point-major: each point's gradient is written whole, in
  * order, rather than each input's column at a stride: measured faster,
@@ -170,8 +180,39 @@ static void grads_out(const batch_t *bt, size_t o, size_t m, double *grads)
         uint32_t s = p->input_slot[i];
         src[i] = s <= p->output_slot[o] && bt->reached[s] ? bt->adj + (size_t)s * B : NULL;
     }
+    grads += o * n;
+    switch (n) { /* the common arities with every input reached: loops of a
+                  * constant width, which gcc unrolls (the general loop's
+                  * test per element measured ~9% of a 3-input batch) */
+    case 1:
+        if (src[0]) {
+            interleave(grads, step, src, 1, m);
+            return;
+        }
+        break;
+    case 2:
+        if (src[0] && src[1]) {
+            interleave(grads, step, src, 2, m);
+            return;
+        }
+        break;
+    case 3:
+        if (src[0] && src[1] && src[2]) {
+            interleave(grads, step, src, 3, m);
+            return;
+        }
+        break;
+    case 4:
+        if (src[0] && src[1] && src[2] && src[3]) {
+            interleave(grads, step, src, 4, m);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
     for (size_t j = 0; j < m; j++) {
-        double *g = grads + j * step + o * n;
+        double *g = grads + j * step;
         for (size_t i = 0; i < n; i++)
             g[i] = src[i] ? 0.0 + src[i][j] : 0.0;
     }

@@ -94,3 +94,43 @@ def test_a_kernel_chain_on_mostly_rare_points(small_blocks):
         y.backward()
         assert same_float(V[i], y.val) and same_float(G[i][0], a.grad), i
         assert same_float(G[i][1], b.grad), i
+
+
+WIDTHS = [(n, None) for n in range(1, 6)] + [(n, k) for n in range(2, 6) for k in (0, n - 1)]
+
+
+@pytest.mark.parametrize(("n", "skip"), WIDTHS, ids=[f"{n}-inputs-unused-{k}" for n, k in WIDTHS])
+def test_batch_gradients_of_every_width(n, skip, small_blocks):
+    """A block's gradients are written point by point, input by input
+    (csrc/batch.c grads_out: unrolled for 1 to 4 inputs that the sweep all
+    reached, a general loop otherwise). Each point's Jacobian, for 1 to 5
+    inputs, one of them unused (its column 0.0), two outputs (rows of the
+    Jacobian side by side), zeros among the arguments (-0.0 partials come
+    out as +0.0, as eager's gradients do): bit for bit eager's."""
+
+    def fn(*xs):
+        used = [(k, x) for k, x in enumerate(xs) if k != skip]
+        first = used[0][1] * pyad.sin(used[-1][1])
+        second = used[-1][1] * 0.5
+        for k, x in used:
+            first = first + x * (k + 1.5)
+            second = second * x
+        return first, second
+
+    rng = np.random.default_rng(n)
+    cols = [rng.uniform(-2.0, 2.0, 3 * BLOCK + 5) for _ in range(n)]
+    for col in cols:
+        col[::7] = -0.0
+        col[3::11] = 0.0
+    c = pyad.compile(fn)
+    V, J = c.value_and_jacobian(*cols, workers=1)
+    assert J.shape == (len(cols[0]), 2, n)
+    for i in range(len(cols[0])):
+        for o in range(2):
+            xs = [Var(float(col[i])) for col in cols]
+            y = fn(*xs)[o]
+            y.backward()
+            assert same_float(float(V[i][o]), y.val), (i, o)
+            want = [x.grad for x in xs]
+            got = [float(g) for g in J[i][o]]
+            assert all(same_float(a, b) for a, b in zip(got, want)), (n, skip, i, o, got, want)

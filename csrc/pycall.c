@@ -168,6 +168,8 @@ static PyObject *call_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     (void)kwargs;
     if (self)
         ((pyad_call_object *)self)->vectorcall = call_vector;
+    else if (!PyErr_Occurred())
+        PyErr_NoMemory();
     return self;
 }
 

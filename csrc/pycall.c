@@ -236,13 +236,13 @@ static PyType_Spec call_spec = {
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_VECTORCALL, call_slots,
 };
 
-/* fast_call_class(cls, name): a subclass of cls (a Python subclass of
- * CallBase) whose instances take the vectorcall, named `name`
- * ("module.qualname"). pyad/_lib.py copies
- * cls's namespace into it. Before 3.12 a spec-made type keeps a pointer to
- * its spec's name, so the names live here, one per class made. */
 static PyObject *call_base; /* CallBase, made once */
 
+/* fast_call_class(cls, name): a subclass of cls (a Python subclass of
+ * CallBase) whose instances take the vectorcall, named `name`
+ * ("module.qualname"); pyad/_lib.py copies cls's namespace into it.
+ * Before 3.12 a spec-made type keeps a pointer to its spec's name, so the
+ * names live here, one per class made. */
 #define FAST_CLASSES 4
 static char fast_names[FAST_CLASSES][128];
 static int fast_made;

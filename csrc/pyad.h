@@ -72,12 +72,14 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
                   size_t n);
 
 /* Buffered recording (CPython only; used by pyad/_lib.py alone). Python
- * appends each op as a tuple (code, x0, x1, out) to a list: code is an op
+ * appends each op as a record (code, x0, x1, out) to the record buffer
+ * `pending` (pyad_py_var_base makes it; pybridge.c): code is an op
  * code plus PYAD_REC_CONST0/1 for constant operands (x_i a float, else a
  * handle), or PYAD_REC_LEAF for a leaf of value x0; out is a handle Python
- * reserved. pyad_py_sync records the buffered ops in order, releases the
- * handles queued in the second list (dead Vars), and appends `refill`
- * freshly reserved handles to the third; the lists are given as id()s.
+ * reserved. pyad_py_sync records the buffered ops in order (and empties the
+ * buffer), releases the handles queued in the list `dead` (dead Vars), and
+ * appends `refill` freshly reserved handles to the list `free_list`; the
+ * three are given as id()s.
  * Returns the first failing record's status (*failed = its index) or OK. */
 enum { PYAD_REC_CONST0 = 256, PYAD_REC_CONST1 = 512, PYAD_REC_LEAF = 1024 };
 int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
@@ -91,7 +93,8 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
  * no Python frame runs; and a class method `_fresh()` that makes a Var
  * owning the last handle of the list `free_list` (the reserved handles), so
  * that no signal can land between taking a handle and a Var owning it.
- * Stores the class in the dict `ns` (an id()) under "VarBase". Returns OK,
+ * Stores the class in the dict `ns` (an id()) under "VarBase", and the
+ * record buffer its number slots append to under "pending". Returns OK,
  * or NOMEM. */
 int pyad_py_var_base(uintptr_t dead, uintptr_t free_list, uintptr_t ns);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "pyad.h"
+#include "pybridge.h"
 
 /* A Var is one object with one slot, its handle. When it dies its handle
  * goes to the list `dead`, which the next sync releases. That is done here,
@@ -109,9 +110,9 @@ static PyObject *var_fresh(PyObject *cls, PyObject *unused)
  *
  * `a * b` on Vars is the hot path of eager recording. As C number slots it
  * runs no Python frame: for an exact Var with an exact Var or float, the
- * slot takes a reserved handle exactly as Var._fresh() does and appends the
- * record tuple record.py's methods append, (code, x0, x1, out), to
- * `pending`, so the buffer and its order are the same whichever path
+ * slot takes a reserved handle exactly as Var._fresh() does and writes the
+ * record record.py's methods append, (code, x0, x1, out), to `pending`
+ * (pybridge.c), so the buffer and its order are the same whichever path
  * recorded an op. Every other case (a subclass of Var, an int, a numpy
  * scalar or array, a non-number, no reserved handle) calls record.py's
  * Python method, registered by ops.py through Var._bind_operator(), so the
@@ -121,7 +122,7 @@ enum { OPER_ADD, OPER_SUB, OPER_MUL, OPER_DIV, OPER_NEG, N_OPERS };
 static const char *const oper_names[N_OPERS] = {"add", "sub", "mul", "div", "neg"};
 
 typedef struct {
-    PyObject *code[3];  /* the op's record codes: both Vars, x1 a float, x0 a float */
+    int64_t code[3];    /* the op's record codes: both Vars, x1 a float, x0 a float */
     PyObject *forward;  /* record.py's forward(a, b) (unary: the function) */
     PyObject *reflected; /* reflected(a, b) for b <op> a; NULL when unary */
 } pyad_operator;
@@ -129,7 +130,7 @@ typedef struct {
 static pyad_operator opers[N_OPERS];
 static PyTypeObject *var_exact; /* pyad.Var: the only class of the fast path */
 static allocfunc var_alloc;     /* its tp_alloc */
-static PyObject *var_pending;   /* the list `pending` */
+static PyObject *var_pending;   /* the record buffer `pending` */
 static PyObject *zero;          /* the unused operand of a unary record */
 
 static PyObject *handle(PyObject *v)
@@ -141,20 +142,16 @@ static PyObject *handle(PyObject *v)
  * after v was allocated (which may run any code) and a missing one (an
  * uninitialised Var) sends the op to the Python path. v is consumed on
  * failure. Returns v, or NULL (error set), or the Python path's answer. */
-static PyObject *record(PyObject *v, PyObject *code, PyObject *x0, PyObject *x1)
+static PyObject *record(PyObject *v, int64_t code, PyObject *x0, PyObject *x1)
 {
-    PyObject *rec = PyTuple_Pack(4, code, x0, x1, handle(v));
-    if (!rec || PyList_Append(var_pending, rec) < 0) {
-        Py_XDECREF(rec);
+    if (pyad_buffer_push(var_pending, code, x0, x1, handle(v)) < 0) {
         Py_DECREF(v); /* its finalizer queues the reserved handle */
         return NULL;
     }
-    /* Neither can be part of a cycle (an exact Var refers to one int, the
-     * record to numbers), so the cyclic GC need not walk them: the demo's
-     * ~60k ops per step otherwise fill every young generation it scans. */
-    PyObject_GC_UnTrack(rec);
+    /* It cannot be part of a cycle (an exact Var refers to one int), so
+     * the cyclic GC need not walk it: the demo's ~60k ops per step
+     * otherwise fill every young generation it scans. */
     PyObject_GC_UnTrack(v);
-    Py_DECREF(rec);
     return v;
 }
 
@@ -225,32 +222,22 @@ static PyObject *var_bind_operator(PyObject *cls, PyObject *args)
 {
     const char *name;
     long code;
-    PyObject *forward, *reflected, *pending, *codes[3];
+    PyObject *forward, *reflected, *pending;
     int k = 0;
-    if (!PyArg_ParseTuple(args, "slOOO!", &name, &code, &forward, &reflected, &PyList_Type,
-                          &pending))
+    if (!PyArg_ParseTuple(args, "slOOO", &name, &code, &forward, &reflected, &pending))
         return NULL;
     while (k < N_OPERS && strcmp(oper_names[k], name) != 0)
         k++;
-    if (k == N_OPERS || !PyCallable_Check(forward) ||
+    if (k == N_OPERS || !PyCallable_Check(forward) || !pyad_is_buffer(pending) ||
         (k != OPER_NEG && !PyCallable_Check(reflected))) {
         PyErr_SetString(PyExc_ValueError, "_bind_operator: not an operator of the fast path");
         return NULL;
     }
     if (!zero && !(zero = PyLong_FromLong(0)))
         return NULL;
-    codes[0] = PyLong_FromLong(code);
-    codes[1] = PyLong_FromLong(code | PYAD_REC_CONST1);
-    codes[2] = PyLong_FromLong(code | PYAD_REC_CONST0);
-    if (!codes[0] || !codes[1] || !codes[2]) {
-        for (int i = 0; i < 3; i++)
-            Py_XDECREF(codes[i]);
-        return NULL;
-    }
-    for (int i = 0; i < 3; i++) {
-        Py_XDECREF(opers[k].code[i]);
-        opers[k].code[i] = codes[i];
-    }
+    opers[k].code[0] = code;
+    opers[k].code[1] = code | PYAD_REC_CONST1;
+    opers[k].code[2] = code | PYAD_REC_CONST0;
     Py_INCREF(forward);
     Py_XDECREF(opers[k].forward);
     opers[k].forward = forward;
@@ -306,6 +293,7 @@ int pyad_py_var_base(uintptr_t dead_list, uintptr_t free_list, uintptr_t ns)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     int st = PYAD_OK;
+    static PyObject *pending; /* one buffer, however often this is called */
     if (!var_base) {
         var_base = PyType_FromSpec(&var_spec);
         if (var_base) {
@@ -315,7 +303,10 @@ int pyad_py_var_base(uintptr_t dead_list, uintptr_t free_list, uintptr_t ns)
             Py_INCREF(var_free);
         }
     }
-    if (!var_base || PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0) {
+    if (var_base && !pending)
+        pending = pyad_buffer_new();
+    if (!pending || PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0 ||
+        PyDict_SetItemString((PyObject *)ns, "pending", pending) < 0) {
         PyErr_Clear();
         st = PYAD_ERR_NOMEM;
     }

@@ -3,7 +3,8 @@
 Its types come from _pyad_cffi.pyi, generated from csrc/pyad.h.
 
 Eager ops are not recorded by one C call each: an op appends a record
-tuple to `pending` and takes a handle from `free`, both filled and emptied
+(code, x0, x1, out) to `pending` (a C array behind a small object) and
+takes a handle from `free`, both filled and emptied
 by C in one call per ~1000 ops (sync(); csrc/pybridge.c). So anything
 that reads the tape must first hand the buffer to C. `lib` does that for
 you: it is the compiled module's lib, except that every function that
@@ -69,7 +70,6 @@ __all__ = [
 
 # ---- the record buffer ------------------------------------------------------
 
-pending: list[tuple[Any, ...]] = []  # (code, x0, x1, out) per buffered op
 dead: list[int] = []  # handles of Vars that died, to release
 free: list[int] = []  # handles reserved in C for the next ops
 REFILL = 1024  # handles reserved per sync: ~one sync per REFILL ops
@@ -84,8 +84,16 @@ _failed = ffi.new("int64_t *")
 
 # The base class of pyad.Var, made in C (csrc/pyvar.c): the `_h` slot, a C
 # finalizer that appends it to `dead`, atomic under Ctrl-C, and + - * / and
-# unary - as C number slots that append records to `pending`.
+# unary - as C number slots that append records to `pending`, the record
+# buffer (csrc/pybridge.c), made with it.
 if TYPE_CHECKING:
+
+    class RecordBuffer:
+        def append(self, record: tuple[Any, ...], /) -> None: ...  # (code, x0, x1, out)
+        def __len__(self) -> int: ...
+        def __getitem__(self, i: int, /) -> tuple[Any, ...]: ...  # as appended
+
+    pending = RecordBuffer()
 
     class VarBase:
         _h: int
@@ -94,7 +102,7 @@ if TYPE_CHECKING:
         def _fresh(cls) -> Any: ...  # a new instance owning a handle of `free`
         @classmethod
         def _bind_operator(
-            cls, name: str, code: int, forward: Any, reflected: Any, pending: list[Any], /
+            cls, name: str, code: int, forward: Any, reflected: Any, pending: RecordBuffer, /
         ) -> None: ...  # the C number slot of operator `name` (pyad/ops.py)
 
 else:
@@ -102,6 +110,7 @@ else:
     if core.pyad_py_var_base(id(dead), id(free), id(_ns)) != 0:
         raise MemoryError("pyad: cannot make the Var class")
     VarBase = _ns.pop("VarBase")
+    pending = _ns.pop("pending")
 
 # The base class of pyad.Compiled, made in C (csrc/pycall.c): its call at
 # one point of floats runs no Python frame; anything else goes to `_call`.
@@ -203,7 +212,7 @@ _PURE = (
 
 
 def _synced(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def call(*args: Any, _fn: Callable[..., Any] = fn, _pending: list[Any] = pending) -> Any:
+    def call(*args: Any, _fn: Callable[..., Any] = fn, _pending: RecordBuffer = pending) -> Any:
         if _pending:
             sync()
         return _fn(*args)

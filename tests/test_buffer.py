@@ -1,5 +1,5 @@
 """Buffered eager recording (pyad/_lib.py, csrc/pybridge.c): ops append a
-record to a Python list and C records them in batches. Whatever the timing,
+record to the record buffer (a C array) and C records them in batches. Whatever the timing,
 the results must be those of recording each op at once."""
 
 import gc
@@ -16,6 +16,7 @@ from support import run_threads
 import pyad
 from pyad import Var
 from pyad._lib import dead, free, lib, pending
+from pyad.optable import CODE
 
 
 def test_values_are_readable_right_after_the_op():
@@ -148,6 +149,46 @@ def test_threads_record_and_read_at_once():
         stop.set()
         t.join(timeout=60)
     assert not errors
+
+
+def test_the_buffer_gives_back_each_record_as_appended():
+    a = Var(1.5)
+    pyad.live_nodes()  # empty buffer, full reserve
+    assert len(pending) == 0 and not pending
+    b = a * 2.0
+    c = 4.0 - b
+    d = -c
+    assert len(pending) == 3
+    assert pending[0] == (CODE["mul"] | lib.PYAD_REC_CONST1, a._h, 2.0, b._h)
+    assert pending[1] == (CODE["sub"] | lib.PYAD_REC_CONST0, 4.0, b._h, c._h)
+    assert pending[-1] == pending[2] == (CODE["neg"], c._h, 0, d._h)
+    with pytest.raises(IndexError):
+        pending[3]
+    assert d.val == -1.0 and not pending
+
+
+@pytest.mark.parametrize(
+    "record",
+    [(1,), "not a tuple", (1.5, 0, 0, 0), ("mul", 0, 0, 0), (1, 0, 0, "out")],
+    ids=["short", "str", "float code", "str code", "str out"],
+)
+def test_a_malformed_record_is_refused_at_the_sync_and_the_rest_recorded(record):
+    a = Var(2.0)
+    pyad.live_nodes()
+    b = a * a
+    pending.append(record)
+    c = b + 1.0
+    assert pending[1][0] == -1 or pending[1][3] == -1  # kept as a refused record
+    with pytest.raises(pyad.PyadError):
+        pyad.live_nodes()
+    assert not pending and (b.val, c.val) == (4.0, 5.0)
+    c.backward()
+    assert a.grad == 4.0
+
+
+def test_the_operators_are_bound_to_a_record_buffer_only():
+    with pytest.raises(ValueError, match="not an operator of the fast path"):
+        Var._bind_operator("mul", 3, lambda a, b: a, lambda a, b: a, [])
 
 
 def test_dead_vars_are_released_at_the_next_sync():

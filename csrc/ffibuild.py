@@ -25,6 +25,7 @@ SOURCES = [
     "batch.c",
     "batch_exact.c",
     "pybridge.c",
+    "pybuffers.c",
     "pyvar.c",
     "pycall.c",
     "vmath.c",

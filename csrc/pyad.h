@@ -73,30 +73,30 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
 
 /* Buffered recording (CPython only; used by pyad/_lib.py alone). Python
  * appends each op as a record (code, x0, x1, out) to the record buffer
- * `pending` (pyad_py_var_base makes it; pybridge.c): code is an op
- * code plus PYAD_REC_CONST0/1 for constant operands (x_i a float, else a
- * handle), or PYAD_REC_LEAF for a leaf of value x0; out is a handle Python
- * reserved. pyad_py_sync records the buffered ops in order (and empties the
- * buffer), releases the handles queued in the list `dead` (dead Vars), and
- * appends `refill` freshly reserved handles to the list `free_list`; the
- * three are given as id()s.
- * Returns the first failing record's status (*failed = its index) or OK. */
+ * `pending`: code is an op code plus PYAD_REC_CONST0/1 for constant
+ * operands (x_i a float, else a handle), or PYAD_REC_LEAF for a leaf of
+ * value x0; out is a handle Python took from the stack `free`.
+ * pyad_py_sync records the buffered ops in order (emptying the buffer),
+ * releases the handles on the stack `dead` (of dead Vars), and pushes
+ * `refill` freshly reserved handles on `free`; the three (pyad_py_var_base
+ * makes them) are given as id()s. Returns the first failing record's
+ * status (*failed = its index) or OK. */
 enum { PYAD_REC_CONST0 = 256, PYAD_REC_CONST1 = 512, PYAD_REC_LEAF = 1024 };
 int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
                  size_t refill, int64_t *failed);
 
 /* The base class of pyad.Var (CPython only; used by pyad/_lib.py alone):
- * one slot `_h`, the handle, and a finalizer in C that appends `_h` to the
- * list `dead` (an id()) when the Var dies. In C, a finalizer is atomic with
+ * one slot `_h`, the handle (a C int64), and a finalizer in C that pushes
+ * it on `dead` when the Var dies. In C, a finalizer is atomic with
  * respect to signal handlers (a Python __del__ can be interrupted by Ctrl-C
  * before its first line, losing the handle and the graph behind it), and
  * no Python frame runs; and a class method `_fresh()` that makes a Var
- * owning the last handle of the list `free_list` (the reserved handles), so
- * that no signal can land between taking a handle and a Var owning it.
- * Stores the class in the dict `ns` (an id()) under "VarBase", and the
- * record buffer its number slots append to under "pending". Returns OK,
- * or NOMEM. */
-int pyad_py_var_base(uintptr_t dead, uintptr_t free_list, uintptr_t ns);
+ * owning the last handle of `free` (the reserved handles), so that no
+ * signal can land between taking a handle and a Var owning it. Stores in
+ * the dict `ns` (an id()) the class under "VarBase" and the buffers of
+ * pyad_py_sync (pybuffers.c), made once, under "pending", "dead" and
+ * "free". Returns OK, or NOMEM. */
+int pyad_py_var_base(uintptr_t ns);
 
 /* The base class of pyad.Compiled (pycall.c; CPython only, used by
  * pyad/_lib.py alone): a C call (tp_call and vectorcall) that replays the

@@ -6,23 +6,22 @@
  */
 #define Py_LIMITED_API 0x03090000
 #include <Python.h>
-#include <structmember.h>
 
 #include <stddef.h>
 #include <string.h>
 
-#include "pyad.h"
 #include "pybridge.h"
 
-/* A Var is one object with one slot, its handle. When it dies its handle
- * goes to the list `dead`, which the next sync releases. That is done here,
+/* A Var is one object with one slot, its handle (a C int64: no int object
+ * per op). When it dies its handle goes on the stack `dead`, which the
+ * next sync releases. That is done here,
  * in C, rather than in a Python __del__: CPython runs signal handlers at the
  * start of every Python function, so Ctrl-C could raise KeyboardInterrupt
  * at the first line of a __del__, the exception would be ignored (as every
  * finalizer's is) and the handle lost, with every node behind it. A C
  * finalizer runs no Python code, so no signal handler runs inside it; and it
  * costs no Python frame per op. VarBase is not tracked by the cyclic GC (a
- * handle is an int: no cycles); pyad.Var, a class statement, is (CPython
+ * handle is a number: no cycles); pyad.Var, a class statement, is (CPython
  * gives every such class GC support), so the operator slots below untrack
  * the Vars they make.
  *
@@ -32,23 +31,37 @@
 
 typedef struct {
     PyObject_HEAD
-    PyObject *h; /* the handle (an int), NULL until __init__ sets it */
+    /* The handle, stored XOR its top bit: memory fresh from tp_alloc is
+     * zeroed, and zero stands for PYAD_NO_HANDLE (object.__new__(Var),
+     * before __init__). pyad.Var, a class statement, allocates with
+     * CPython's own tp_alloc, so no alloc of ours could set it. */
+    uint64_t stored;
 } pyad_var_object;
 
-static PyObject *var_dead; /* the list `dead`, one reference, kept for good */
-static PyObject *var_free; /* the list `free` of reserved handles, likewise */
+#define HANDLE_BIAS ((uint64_t)1 << 63)
+
+static inline int64_t var_handle(PyObject *v)
+{
+    return (int64_t)(((pyad_var_object *)v)->stored ^ HANDLE_BIAS);
+}
+
+static inline void var_set_handle(PyObject *v, int64_t h)
+{
+    ((pyad_var_object *)v)->stored = (uint64_t)h ^ HANDLE_BIAS;
+}
+
+static PyObject *var_dead; /* the stack `dead`, one reference, kept for good */
+static PyObject *var_free; /* the stack `free` of reserved handles, likewise */
 static PyObject *var_base; /* the class */
 
 static void var_finalize(PyObject *self)
 {
-    PyObject *h = ((pyad_var_object *)self)->h;
-    PyObject *type, *value, *tb;
-    if (!h)
+    int64_t h = var_handle(self);
+    if (h == PYAD_NO_HANDLE)
         return; /* __init__ failed before the node existed */
-    PyErr_Fetch(&type, &value, &tb);
-    if (PyList_Append(var_dead, h) < 0)
-        PyErr_Clear(); /* no memory for one list slot: the node stays (a leak, never a crash) */
-    PyErr_Restore(type, value, tb);
+    /* No memory for one more slot: the node stays (a leak, never a crash).
+     * Sets no Python error, so the one being raised, if any, is kept. */
+    (void)pyad_stack_push(var_dead, h);
 }
 
 static void var_dealloc(PyObject *self)
@@ -58,7 +71,6 @@ static void var_dealloc(PyObject *self)
     /* A subclass's dealloc (Var's) has already called the finalizer. */
     if ((PyObject *)tp == var_base)
         var_finalize(self);
-    Py_CLEAR(((pyad_var_object *)self)->h);
     free_slot = (freefunc)PyType_GetSlot(tp, Py_tp_free);
     free_slot(self);
     Py_DECREF(tp); /* instances of heap types own a reference to their type */
@@ -74,23 +86,15 @@ static void var_dealloc(PyObject *self)
  * allocated, since the allocation may run the GC, finalizers and a sync. */
 static PyObject *new_owning(PyTypeObject *cls, allocfunc alloc)
 {
-    PyObject *v = alloc(cls, 0), *h;
-    Py_ssize_t n;
+    PyObject *v = alloc(cls, 0);
+    pyad_stack_object *free_stack = (pyad_stack_object *)var_free;
     if (!v)
         return NULL;
-    n = PyList_Size(var_free);
-    if (n <= 0) {
-        Py_DECREF(v);
+    if (free_stack->n == 0) {
+        Py_DECREF(v); /* it has no handle: its finalizer queues nothing */
         return NULL;
     }
-    h = PyList_GetItem(var_free, n - 1);
-    Py_INCREF(h);
-    if (PyList_SetSlice(var_free, n - 1, n, NULL) < 0) {
-        Py_DECREF(h);
-        Py_DECREF(v);
-        return NULL;
-    }
-    ((pyad_var_object *)v)->h = h;
+    var_set_handle(v, free_stack->h[--free_stack->n]);
     return v;
 }
 
@@ -131,24 +135,45 @@ static pyad_operator opers[N_OPERS];
 static PyTypeObject *var_exact; /* pyad.Var: the only class of the fast path */
 static allocfunc var_alloc;     /* its tp_alloc */
 static PyObject *var_pending;   /* the record buffer `pending` */
-static PyObject *zero;          /* the unused operand of a unary record */
 
-static PyObject *handle(PyObject *v)
+/* Operand x of an op as a record holds it: a Var's handle, or a float. */
+static void operand(PyObject *x, int64_t *h, double *c)
 {
-    return ((pyad_var_object *)v)->h;
+    if (PyFloat_CheckExact(x))
+        *c = PyFloat_AsDouble(x);
+    else
+        *h = var_handle(x);
 }
 
-/* Append (code, x0, x1, v's handle) to `pending`; the handles are read
- * after v was allocated (which may run any code) and a missing one (an
- * uninitialised Var) sends the op to the Python path. v is consumed on
- * failure. Returns v, or NULL (error set), or the Python path's answer. */
+/* Append (code, x0, x1, v's handle) to `pending` (x1 NULL: unary); the
+ * handles are read after v was allocated (which may run any code) and a
+ * missing one (an uninitialised Var) sends the op to the Python path
+ * (NotImplemented, v dropped). v is consumed on failure. Returns v, or
+ * NULL (error set), or NotImplemented. */
 static PyObject *record(PyObject *v, int64_t code, PyObject *x0, PyObject *x1)
 {
-    if (pyad_buffer_push(var_pending, code, x0, x1, handle(v)) < 0) {
+    pyad_record *r;
+    int64_t h[2] = {0, 0};
+    double c[2] = {0.0, 0.0};
+    operand(x0, &h[0], &c[0]);
+    if (x1)
+        operand(x1, &h[1], &c[1]);
+    if (h[0] == PYAD_NO_HANDLE || h[1] == PYAD_NO_HANDLE) {
+        Py_DECREF(v);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (!(r = pyad_buffer_next(var_pending))) {
         Py_DECREF(v); /* its finalizer queues the reserved handle */
         return NULL;
     }
-    /* It cannot be part of a cycle (an exact Var refers to one int), so
+    r->code = code;
+    r->out = var_handle(v);
+    r->h[0] = h[0];
+    r->h[1] = h[1];
+    r->c[0] = c[0];
+    r->c[1] = c[1];
+    ((pyad_buffer_object *)var_pending)->n++;
+    /* It cannot be part of a cycle (an exact Var refers to nothing), so
      * the cyclic GC need not walk it: the demo's ~60k ops per step
      * otherwise fill every young generation it scans. */
     PyObject_GC_UnTrack(v);
@@ -159,7 +184,7 @@ static PyObject *binary(int k, PyObject *a, PyObject *b)
 {
     const pyad_operator *o = &opers[k];
     PyTypeObject *ta = Py_TYPE(a), *tb = Py_TYPE(b);
-    PyObject *v, *x0, *x1;
+    PyObject *v;
     int kind; /* 0: Var, Var; 1: Var, float; 2: float, Var */
     if (!o->forward)
         Py_RETURN_NOTIMPLEMENTED; /* while pyad is being imported */
@@ -177,10 +202,9 @@ static PyObject *binary(int k, PyObject *a, PyObject *b)
             return NULL;
         goto python; /* no reserved handle: the Python path syncs */
     }
-    x0 = kind == 2 ? a : handle(a);
-    x1 = kind == 1 ? b : handle(b);
-    if (x0 && x1)
-        return record(v, o->code[kind], x0, x1);
+    v = record(v, o->code[kind], a, b);
+    if (v != Py_NotImplemented)
+        return v;
     Py_DECREF(v);
 python:
     if (PyObject_TypeCheck(a, var_exact))
@@ -207,9 +231,12 @@ static PyObject *var_neg(PyObject *a)
         v = new_owning(var_exact, var_alloc);
         if (!v && PyErr_Occurred())
             return NULL;
-        if (v && handle(a))
-            return record(v, o->code[0], handle(a), zero);
-        Py_XDECREF(v);
+        if (v) {
+            v = record(v, o->code[0], a, NULL);
+            if (v != Py_NotImplemented)
+                return v;
+            Py_DECREF(v);
+        }
     }
     return PyObject_CallFunctionObjArgs(o->forward, a, NULL);
 }
@@ -233,8 +260,6 @@ static PyObject *var_bind_operator(PyObject *cls, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "_bind_operator: not an operator of the fast path");
         return NULL;
     }
-    if (!zero && !(zero = PyLong_FromLong(0)))
-        return NULL;
     opers[k].code[0] = code;
     opers[k].code[1] = code | PYAD_REC_CONST1;
     opers[k].code[2] = code | PYAD_REC_CONST0;
@@ -264,16 +289,36 @@ static PyMethodDef var_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static PyMemberDef var_members[] = {
-    {"_h", T_OBJECT_EX, offsetof(pyad_var_object, h), 0,
-     "the node's handle in the C core"},
-    {NULL, 0, 0, 0, NULL},
+/* `_h`, the handle as an int: AttributeError before __init__ set it (and
+ * after `del v._h`). Set to anything that is not an int64 (a tampered
+ * Var), it holds -1, which C refuses as a handle. */
+static PyObject *var_get_h(PyObject *self, void *unused)
+{
+    int64_t h = var_handle(self);
+    (void)unused;
+    if (h == PYAD_NO_HANDLE) {
+        PyErr_SetString(PyExc_AttributeError, "_h");
+        return NULL;
+    }
+    return PyLong_FromLongLong((long long)h);
+}
+
+static int var_set_h(PyObject *self, PyObject *value, void *unused)
+{
+    (void)unused;
+    var_set_handle(self, value ? pyad_handle_of(value) : PYAD_NO_HANDLE);
+    return 0;
+}
+
+static PyGetSetDef var_getset[] = {
+    {"_h", var_get_h, var_set_h, "the node's handle in the C core", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyType_Slot var_slots[] = {
     {Py_tp_finalize, (void *)var_finalize},
     {Py_tp_dealloc, (void *)var_dealloc},
-    {Py_tp_members, (void *)var_members},
+    {Py_tp_getset, (void *)var_getset},
     {Py_tp_methods, (void *)var_methods},
     {Py_nb_add, (void *)var_add},
     {Py_nb_subtract, (void *)var_sub},
@@ -289,24 +334,21 @@ static PyType_Spec var_spec = {
     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, var_slots,
 };
 
-int pyad_py_var_base(uintptr_t dead_list, uintptr_t free_list, uintptr_t ns)
+int pyad_py_var_base(uintptr_t ns)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     int st = PYAD_OK;
-    static PyObject *pending; /* one buffer, however often this is called */
-    if (!var_base) {
-        var_base = PyType_FromSpec(&var_spec);
-        if (var_base) {
-            var_dead = (PyObject *)dead_list;
-            var_free = (PyObject *)free_list;
-            Py_INCREF(var_dead);
-            Py_INCREF(var_free);
-        }
-    }
-    if (var_base && !pending)
+    static PyObject *pending; /* made once, however often this is called */
+    if (!var_base && (var_base = PyType_FromSpec(&var_spec))) {
         pending = pyad_buffer_new();
-    if (!pending || PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0 ||
-        PyDict_SetItemString((PyObject *)ns, "pending", pending) < 0) {
+        var_dead = pyad_stack_new();
+        var_free = pyad_stack_new();
+    }
+    if (!var_base || !pending || !var_dead || !var_free ||
+        PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0 ||
+        PyDict_SetItemString((PyObject *)ns, "pending", pending) < 0 ||
+        PyDict_SetItemString((PyObject *)ns, "dead", var_dead) < 0 ||
+        PyDict_SetItemString((PyObject *)ns, "free", var_free) < 0) {
         PyErr_Clear();
         st = PYAD_ERR_NOMEM;
     }

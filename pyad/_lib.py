@@ -3,8 +3,8 @@
 Its types come from _pyad_cffi.pyi, generated from csrc/pyad.h.
 
 Eager ops are not recorded by one C call each: an op appends a record
-(code, x0, x1, out) to `pending` (a C array behind a small object) and
-takes a handle from `free`, both filled and emptied
+(code, x0, x1, out) to `pending` and takes a handle from `free` (C arrays
+behind small list-like objects, csrc/pybuffers.c), both filled and emptied
 by C in one call per ~1000 ops (sync(); csrc/pybridge.c). So anything
 that reads the tape must first hand the buffer to C. `lib` does that for
 you: it is the compiled module's lib, except that every function that
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -70,8 +71,6 @@ __all__ = [
 
 # ---- the record buffer ------------------------------------------------------
 
-dead: list[int] = []  # handles of Vars that died, to release
-free: list[int] = []  # handles reserved in C for the next ops
 REFILL = 1024  # handles reserved per sync: ~one sync per REFILL ops
 
 # While direct[0] > 0 (some thread raises on IEEE flags, or allocation
@@ -83,9 +82,12 @@ _refill_lock = threading.RLock()  # orders refills against entering direct mode
 _failed = ffi.new("int64_t *")
 
 # The base class of pyad.Var, made in C (csrc/pyvar.c): the `_h` slot, a C
-# finalizer that appends it to `dead`, atomic under Ctrl-C, and + - * / and
-# unary - as C number slots that append records to `pending`, the record
-# buffer (csrc/pybridge.c), made with it.
+# finalizer that pushes it on `dead`, atomic under Ctrl-C, and + - * / and
+# unary - as C number slots that append records to `pending`; and the
+# three buffers (csrc/pybuffers.c), made with it:
+#   pending  the records (code, x0, x1, out) of the ops since the last sync
+#   dead     handles of Vars that died, to release
+#   free     handles reserved in C for the next ops
 if TYPE_CHECKING:
 
     class RecordBuffer:
@@ -93,7 +95,18 @@ if TYPE_CHECKING:
         def __len__(self) -> int: ...
         def __getitem__(self, i: int, /) -> tuple[Any, ...]: ...  # as appended
 
+    class HandleStack:
+        def append(self, h: int, /) -> None: ...
+        def extend(self, hs: Iterable[int], /) -> None: ...
+        def pop(self) -> int: ...  # IndexError when empty
+        def clear(self) -> None: ...
+        def __len__(self) -> int: ...
+        def __getitem__(self, i: int, /) -> int: ...
+        def __iter__(self) -> Iterator[int]: ...
+
     pending = RecordBuffer()
+    dead = HandleStack()
+    free = HandleStack()
 
     class VarBase:
         _h: int
@@ -107,10 +120,10 @@ if TYPE_CHECKING:
 
 else:
     _ns: dict[str, Any] = {}
-    if core.pyad_py_var_base(id(dead), id(free), id(_ns)) != 0:
+    if core.pyad_py_var_base(id(_ns)) != 0:
         raise MemoryError("pyad: cannot make the Var class")
     VarBase = _ns.pop("VarBase")
-    pending = _ns.pop("pending")
+    pending, dead, free = _ns.pop("pending"), _ns.pop("dead"), _ns.pop("free")
 
 # The base class of pyad.Compiled, made in C (csrc/pycall.c): its call at
 # one point of floats runs no Python frame; anything else goes to `_call`.

@@ -191,6 +191,40 @@ def test_the_operators_are_bound_to_a_record_buffer_only():
         Var._bind_operator("mul", 3, lambda a, b: a, lambda a, b: a, [])
 
 
+def test_handle_stacks_behave_as_lists_of_int64():
+    s = type(dead)()  # a new, empty HandleStack (free and dead are two)
+    assert len(s) == 0 and not s and list(s) == []
+    s.append(5)
+    s.extend([7, 2**70, None, -3])  # what is not an int64 is the handle -1
+    s.append("x")
+    assert list(s) == [5, 7, -1, -1, -3, -1] and s[-1] == -1 and len(s) == 6
+    assert s.pop() == -1 and s.pop() == -3 and len(s) == 4
+    s.clear()
+    with pytest.raises(IndexError):
+        s.pop()
+    with pytest.raises(IndexError):
+        s[0]
+
+
+def test_a_var_without_a_handle_queues_nothing_when_it_dies():
+    pyad.live_nodes()
+    n = len(dead)
+    g = object.__new__(Var)  # no __init__: no handle, no node
+    assert not hasattr(g, "_h")
+    del g
+    assert len(dead) == n
+    g = object.__new__(Var)
+    g._h = -(2**63)  # tampered: not a handle, kept as -1, never as "none"
+    assert g._h == -1
+    del g._h
+    assert not hasattr(g, "_h")
+    g._h = 10**15
+    assert g._h == 10**15
+    del g
+    assert dead[-1] == 10**15  # C ignores a handle it does not know
+    pyad.live_nodes()
+
+
 def test_dead_vars_are_released_at_the_next_sync():
     start = pyad.live_nodes()
     vs = [Var(float(i)) * 2.0 for i in range(5000)]

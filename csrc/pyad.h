@@ -85,6 +85,15 @@ enum { PYAD_REC_CONST0 = 256, PYAD_REC_CONST1 = 512, PYAD_REC_LEAF = 1024 };
 int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
                  size_t refill, int64_t *failed);
 
+/* pyad_nary over the items of a list (an id(); CPython only, used by
+ * pyad/record.py alone), read in C rather than converted to arrays in
+ * Python: each item an exact pyad.Var (its node) or an exact float (a
+ * constant). Returns the new handle, or PYAD_PY_OTHER when an item is
+ * anything else, a Var's handle is negative, or no item is a Var; or a
+ * status. Nothing is recorded unless a handle is returned. */
+enum { PYAD_PY_OTHER = -1000 };
+int64_t pyad_py_nary(int op, uintptr_t items);
+
 /* The base class of pyad.Var (CPython only; used by pyad/_lib.py alone):
  * one slot `_h`, the handle (a C int64), and a finalizer in C that pushes
  * it on `dead` when the Var dies. In C, a finalizer is atomic with

@@ -40,6 +40,9 @@ static int64_t *dead;
 static size_t dead_cap;
 static int64_t *fresh;
 static size_t fresh_cap;
+static int64_t *nary_h; /* pyad_py_nary's operands */
+static double *nary_c;
+static size_t nary_h_cap, nary_c_cap;
 
 /* Take the buffered records and dead handles (GIL held): each array is
  * swapped with the spare one of the previous sync, so nothing is copied
@@ -115,4 +118,45 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead_list, uintptr_t free_list,
     }
     pyad_unlock(&pyad_tape_lock);
     return st;
+}
+
+/* Read the items of list into nary_h / nary_c (GIL held): 1 if each is an
+ * exact Var with a handle >= 0 or an exact float, and one at least a Var. */
+static int read_operands(PyObject *list, size_t n)
+{
+    int vars = 0;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *x = PyList_GetItem(list, (Py_ssize_t)i);
+        int64_t h = pyad_exact_var_handle(x);
+        nary_h[i] = h;
+        nary_c[i] = 0.0;
+        if (h >= 0)
+            vars = 1;
+        else if (h == PYAD_NO_HANDLE && PyFloat_CheckExact(x))
+            nary_h[i] = -1, nary_c[i] = PyFloat_AsDouble(x);
+        else
+            return 0;
+    }
+    return vars;
+}
+
+int64_t pyad_py_nary(int op, uintptr_t items)
+{
+    PyObject *list = (PyObject *)items;
+    PyGILState_STATE gil;
+    Py_ssize_t n;
+    int readable;
+    int64_t h = PYAD_PY_OTHER;
+    pyad_lock(&pyad_tape_lock);
+    gil = PyGILState_Ensure();
+    n = PyList_Check(list) ? PyList_Size(list) : -1;
+    readable = n > 0 &&
+               pyad_grow_to((void **)&nary_h, &nary_h_cap, (size_t)n, sizeof *nary_h) &&
+               pyad_grow_to((void **)&nary_c, &nary_c_cap, (size_t)n, sizeof *nary_c) &&
+               read_operands(list, (size_t)n);
+    PyGILState_Release(gil);
+    if (readable)
+        h = pyad_nary_locked(op, nary_h, nary_c, (size_t)n);
+    pyad_unlock(&pyad_tape_lock);
+    return h;
 }

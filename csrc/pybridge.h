@@ -44,6 +44,9 @@ int pyad_stack_push(PyObject *stack, int64_t h);
  * -1. Never leaves an error set. */
 int64_t pyad_handle_of(PyObject *o);
 
+/* o's handle if o is an exact pyad.Var, else PYAD_NO_HANDLE (pyvar.c). */
+int64_t pyad_exact_var_handle(PyObject *o);
+
 /* Grow *p (of *cap elements of size bytes) to at least need; 0 if out of
  * memory (*p unchanged). */
 int pyad_grow_to(void **p, size_t *cap, size_t need, size_t size);

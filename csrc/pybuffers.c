@@ -186,8 +186,16 @@ static PyObject *stack_append(PyObject *self, PyObject *h)
 
 static PyObject *stack_extend(PyObject *self, PyObject *items)
 {
-    PyObject *it = PyObject_GetIter(items), *h;
-    if (!it)
+    PyObject *it, *h;
+    if (pyad_is_stack(items)) { /* one copy; s.extend(s) doubles s, as a list does */
+        pyad_stack_object *from = (pyad_stack_object *)items;
+        size_t k = from->n;
+        for (size_t i = 0; i < k; i++)
+            if (pyad_stack_push(self, from->h[i]) < 0)
+                return PyErr_NoMemory();
+        Py_RETURN_NONE;
+    }
+    if (!(it = PyObject_GetIter(items)))
         return NULL;
     while ((h = PyIter_Next(it))) {
         int st = pyad_stack_push(self, pyad_handle_of(h));

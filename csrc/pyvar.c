@@ -1,6 +1,7 @@
 /* pyvar.c -- VarBase, the C base class of pyad.Var: the handle slot, its
  * release when the Var dies, and the arithmetic operators of the hot path.
- * (pybridge.c reads the record buffer these fill; pyad/_lib.py, record.py.)
+ * (pybuffers.c holds the buffers these fill; pybridge.c empties them into
+ * the tape; pyad/_lib.py, record.py.)
  *
  * CPython's limited API only (the wheel is abi3).
  */
@@ -53,6 +54,9 @@ static inline void var_set_handle(PyObject *v, int64_t h)
 static PyObject *var_dead; /* the stack `dead`, one reference, kept for good */
 static PyObject *var_free; /* the stack `free` of reserved handles, likewise */
 static PyObject *var_base; /* the class */
+static PyTypeObject *var_exact; /* pyad.Var: the only class of the fast path */
+static allocfunc var_alloc;     /* its tp_alloc */
+static freefunc var_free_fn;    /* its tp_free (looked up once: ~1% of a step) */
 
 static void var_finalize(PyObject *self)
 {
@@ -71,7 +75,7 @@ static void var_dealloc(PyObject *self)
     /* A subclass's dealloc (Var's) has already called the finalizer. */
     if ((PyObject *)tp == var_base)
         var_finalize(self);
-    free_slot = (freefunc)PyType_GetSlot(tp, Py_tp_free);
+    free_slot = tp == var_exact ? var_free_fn : (freefunc)PyType_GetSlot(tp, Py_tp_free);
     free_slot(self);
     Py_DECREF(tp); /* instances of heap types own a reference to their type */
 }
@@ -96,6 +100,11 @@ static PyObject *new_owning(PyTypeObject *cls, allocfunc alloc)
     }
     var_set_handle(v, free_stack->h[--free_stack->n]);
     return v;
+}
+
+int64_t pyad_exact_var_handle(PyObject *o)
+{
+    return var_exact && Py_TYPE(o) == var_exact ? var_handle(o) : PYAD_NO_HANDLE;
 }
 
 /* Var._fresh(): new_owning for the Python paths (IndexError if `free` is
@@ -132,8 +141,6 @@ typedef struct {
 } pyad_operator;
 
 static pyad_operator opers[N_OPERS];
-static PyTypeObject *var_exact; /* pyad.Var: the only class of the fast path */
-static allocfunc var_alloc;     /* its tp_alloc */
 static PyObject *var_pending;   /* the record buffer `pending` */
 
 /* Operand x of an op as a record holds it: a Var's handle, or a float. */
@@ -277,6 +284,7 @@ static PyObject *var_bind_operator(PyObject *cls, PyObject *args)
     Py_XDECREF(var_pending);
     var_exact = (PyTypeObject *)cls;
     var_alloc = (allocfunc)PyType_GetSlot(var_exact, Py_tp_alloc);
+    var_free_fn = (freefunc)PyType_GetSlot(var_exact, Py_tp_free);
     var_pending = pending;
     Py_RETURN_NONE;
 }

@@ -224,15 +224,13 @@ int64_t pyad_binary_cv(int op, double a, int64_t b)
     return r;
 }
 
-int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
-                  size_t n)
+int64_t pyad_nary_locked(int op, const int64_t *handles, const double *constants, size_t n)
 {
     uint32_t *node;
     double *x;
     int64_t h = PYAD_OK;
     if (!handles && n)
         return PYAD_ERR_HANDLE;
-    pyad_lock(&pyad_tape_lock);
     node = pyad_grow(NULL, n ? n : 1, sizeof *node);
     x = pyad_grow(NULL, n ? n : 1, sizeof *x);
     if (!node || !x)
@@ -254,6 +252,15 @@ int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
         h = record_handle(op, handles, node, x, n);
     free(node);     /* under the lock: a fork never finds a thread in malloc */
     free(x);
+    return h;
+}
+
+int64_t pyad_nary(int op, const int64_t *handles, const double *constants,
+                  size_t n)
+{
+    int64_t h;
+    pyad_lock(&pyad_tape_lock);
+    h = pyad_nary_locked(op, handles, constants, n);
     pyad_unlock(&pyad_tape_lock);
     return h;
 }

@@ -265,9 +265,27 @@ def unary(name: str) -> UnaryFunction:
     return cast("UnaryFunction", function)  # Var -> Var, number -> float
 
 
-def _record_nary(op: int, name: str, items: Sequence[object]) -> Var | float:
+def _record_nary(op: int, name: str, items: list[object]) -> Var | float:
     """Record op over items (Vars and real numbers, at least one Var) as one
     node; a float if there is no Var (evaluated by the same C code)."""
+    # Exact Vars and floats: C reads the list itself (no arrays built here).
+    h = lib.pyad_py_nary(op, id(items))
+    if h == lib.PYAD_PY_OTHER:
+        general = _record_nary_items(op, name, items)
+        if isinstance(general, float):
+            return general
+        h = general
+    if h < 0:
+        shown = ", ".join(_fmt(x) for x in items[:8])
+        more = f", ... ({len(items)} operands)" if len(items) > 8 else ""
+        check(h, f"{name}({shown}{more})")
+    v = _new(Var)
+    v._h = h
+    return v
+
+
+def _record_nary_items(op: int, name: str, items: list[object]) -> int | float:
+    """_record_nary for any items: the handle or status, or a float."""
     handles = [x._h for x in items if type(x) is Var]
     constants = ffi.NULL
     if len(handles) != len(items):
@@ -287,14 +305,8 @@ def _record_nary(op: int, name: str, items: Sequence[object]) -> Var | float:
         if all(h < 0 for h in handles):
             return eval_numbers(op, name, *consts)
         constants = ffi.new("double[]", consts)
-    h = lib.pyad_nary(op, ffi.new("int64_t[]", handles), constants, len(handles))
-    if h < 0:
-        shown = ", ".join(_fmt(x) for x in items[:8])
-        more = f", ... ({len(items)} operands)" if len(items) > 8 else ""
-        check(h, f"{name}({shown}{more})")
-    v = _new(Var)
-    v._h = h
-    return v
+    h: int = lib.pyad_nary(op, ffi.new("int64_t[]", handles), constants, len(handles))
+    return h
 
 
 def function(name: str) -> Callable[..., Any]:
@@ -306,7 +318,7 @@ def function(name: str) -> Callable[..., Any]:
     def f(*operands: object) -> Var | float:
         if len(operands) != arity:
             raise TypeError(f"{name}() takes {arity} operands, got {len(operands)}")
-        return _record_nary(op, name, operands)
+        return _record_nary(op, name, list(operands))
 
     f.__name__ = f.__qualname__ = name
     return f
@@ -327,7 +339,7 @@ def nary_sum(iterable: Iterable[object], _op: int = CODE["sum"]) -> Var | float:
     >>> pyad.sum([1, 2.5]), pyad.sum([])
     (3.5, 0.0)
     """
-    items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
+    items = iterable if type(iterable) is list else list(iterable)
     if not items:
         return 0.0
     return _record_nary(_op, "sum", items)

@@ -199,6 +199,11 @@ def test_handle_stacks_behave_as_lists_of_int64():
     s.append("x")
     assert list(s) == [5, 7, -1, -1, -3, -1] and s[-1] == -1 and len(s) == 6
     assert s.pop() == -1 and s.pop() == -3 and len(s) == 4
+    s.extend(s)  # as a list does: doubled, not forever
+    assert list(s) == [5, 7, -1, -1] * 2
+    t = type(dead)()
+    t.extend(s)
+    assert list(t) == list(s)
     s.clear()
     with pytest.raises(IndexError):
         s.pop()

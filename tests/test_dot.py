@@ -72,3 +72,40 @@ def test_compiled_replay_equals_eager():
 
 def test_gradcheck():
     assert pyad.gradcheck(lambda a, b, c: pyad.dot([a, b], [c, a], b), 0.3, 0.7, -1.1)
+
+
+class _Sub(Var):
+    __slots__ = ()
+
+
+@pytest.mark.parametrize(
+    "other",
+    [2, 2.0, _Sub(2.0), True],
+    ids=["int", "float", "subclass", "bool"],
+)
+def test_c_read_operands_and_the_general_path_record_the_same_node(other):
+    """Lists of exact Vars and floats are read by C (pyad_py_nary); any other
+    item sends the whole call to the Python path. Both give the same node."""
+    ws = [Var(0.5), Var(-1.5), 3.0]
+    xs = [Var(2.0), 0.25, Var(-4.0)]
+    fast = pyad.dot(ws, xs, 1.0)  # every item an exact Var or a float
+    mixed = pyad.dot(ws, xs, other)  # the bias decides the path
+    assert mixed.val == fast.val + (float(other) - 1.0)
+    for y in (fast, mixed):
+        pyad.zero_grad(*ws[:2], *xs[::2])
+        y.backward()
+        assert [w.grad for w in ws[:2]] == [2.0, 0.25]
+        assert [x.grad for x in xs[::2]] == [0.5, 3.0]
+    assert pyad.sum((xs[0], 1.0, xs[0])).val == pyad.sum([xs[0], 1.0, xs[0]]).val == 5.0
+    assert pyad.dot([1.0, 2.0], [3.0, 4.0], 0.5) == 11.5  # no Var: a float
+
+
+def test_a_tampered_handle_in_a_c_read_list_raises_as_before():
+    ghost = object.__new__(Var)
+    ghost._h = -5
+    with pytest.raises(pyad.InvalidHandleError):
+        pyad.dot([Var(1.0), ghost], [2.0, 3.0])
+    ghost._h = 10**12
+    with pytest.raises(pyad.InvalidHandleError):
+        pyad.sum([Var(1.0), ghost])
+    del ghost._h  # no node: nothing to release

@@ -125,7 +125,7 @@ static PyObject *var_fresh(PyObject *cls, PyObject *unused)
  * runs no Python frame: for an exact Var with an exact Var or float, the
  * slot takes a reserved handle exactly as Var._fresh() does and writes the
  * record record.py's methods append, (code, x0, x1, out), to `pending`
- * (pybridge.c), so the buffer and its order are the same whichever path
+ * (pybuffers.c), so the buffer and its order are the same whichever path
  * recorded an op. Every other case (a subclass of Var, an int, a numpy
  * scalar or array, a non-number, no reserved handle) calls record.py's
  * Python method, registered by ops.py through Var._bind_operator(), so the

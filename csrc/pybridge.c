@@ -1,5 +1,5 @@
 /* pybridge.c -- where C reads the Python objects of eager recording: the
- * record buffer `pending` and the handle lists (pyad/_lib.py). (pycall.c
+ * record buffer `pending` and the handle stacks (pyad/_lib.py). (pycall.c
  * reads a compiled call's floats.)
  *
  * An op is not recorded by one C call: a cffi call costs more than the op

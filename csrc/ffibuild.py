@@ -27,6 +27,7 @@ SOURCES = [
     "pybridge.c",
     "pybuffers.c",
     "pyvar.c",
+    "pyoper.c",
     "pycall.c",
     "vmath.c",
     "lanes.c",

@@ -1,5 +1,6 @@
 /* pybridge.h -- the buffers of eager recording (pybuffers.c), shared by
- * the number slots and finalizer (pyvar.c) and the sync (pybridge.c).
+ * the number slots (pyoper.c), the Var classes and their finalizer
+ * (pyvar.c) and the sync (pybridge.c).
  * Include after <Python.h>. Everything here runs with the GIL held. */
 #ifndef PYAD_PYBRIDGE_H
 #define PYAD_PYBRIDGE_H
@@ -46,6 +47,47 @@ int64_t pyad_handle_of(PyObject *o);
 
 /* o's handle if o is an exact pyad.Var, else PYAD_NO_HANDLE (pyvar.c). */
 int64_t pyad_exact_var_handle(PyObject *o);
+
+/* ---- a Var (pyvar.c, pyoper.c) ------------------------------------------ */
+
+/* A Var is one object with one slot, its handle (a C int64: no int object
+ * per op). */
+typedef struct {
+    PyObject_HEAD
+    /* The handle, stored XOR its top bit: memory fresh from CPython's
+     * generic tp_alloc is zeroed, and zero stands for PYAD_NO_HANDLE
+     * (object.__new__ of a subclass of Var, before __init__), with no
+     * alloc of ours to set it. */
+    uint64_t stored;
+} pyad_var_object;
+
+#define PYAD_HANDLE_BIAS ((uint64_t)1 << 63)
+
+static inline int64_t pyad_var_handle(PyObject *v)
+{
+    return (int64_t)(((pyad_var_object *)v)->stored ^ PYAD_HANDLE_BIAS);
+}
+
+static inline void pyad_var_set_handle(PyObject *v, int64_t h)
+{
+    ((pyad_var_object *)v)->stored = (uint64_t)h ^ PYAD_HANDLE_BIAS;
+}
+
+/* pyad.Var, the class of the operators' fast path, and its tp_free; set
+ * by Var._bind_operator (pyoper.c). */
+extern PyTypeObject *pyad_var_exact;
+extern freefunc pyad_var_exact_free;
+
+/* A new instance of cls owning a reserved handle (pyvar.c): see there. */
+PyObject *pyad_var_new_owning(PyTypeObject *cls, allocfunc alloc);
+
+/* The number slots and Var._bind_operator (pyoper.c). */
+PyObject *pyad_var_add(PyObject *a, PyObject *b);
+PyObject *pyad_var_sub(PyObject *a, PyObject *b);
+PyObject *pyad_var_mul(PyObject *a, PyObject *b);
+PyObject *pyad_var_div(PyObject *a, PyObject *b);
+PyObject *pyad_var_neg(PyObject *a);
+PyObject *pyad_var_bind_operator(PyObject *cls, PyObject *args);
 
 /* Grow *p (of *cap elements of size bytes) to at least need; 0 if out of
  * memory (*p unchanged). */

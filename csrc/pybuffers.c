@@ -2,7 +2,7 @@
  * `pending`, the records of the ops since the last sync (RecordBuffer);
  * `free`, the handles C reserved for the next ops, and `dead`, the handles
  * of Vars that died (both HandleStack). Each is a C array behind a small
- * Python object: the number slots and the finalizer of pyvar.c use the
+ * Python object: the number slots (pyoper.c) and the finalizer (pyvar.c) use the
  * arrays directly, Python code through a few list-like methods, always
  * with the GIL held, which orders them. pybridge.c's sync empties them.
  *

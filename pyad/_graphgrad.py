@@ -3,8 +3,8 @@
 The backward pass from a Var is recorded as ops (pyad_grad_graph) with
 respect to every live Var it depends on; each gradient is kept in
 var.graph_grads under its Var's handle, where .grad finds it. Entries die
-with their Vars (var.py swaps Var.__del__ for one that drops them while the
-table is not empty). Accumulation follows PyTorch: a later backward adds
+with their Vars (while the table is not empty, the C finalizer calls
+var.py's death hook, which drops them). Accumulation follows PyTorch: a later backward adds
 to the gradient, numerically or as a graph, and zero_grad drops it.
 """
 

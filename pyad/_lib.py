@@ -67,6 +67,8 @@ __all__ = [
     "VarBase",
     "CallBase",
     "fast_call",
+    "exact_var",
+    "set_death_hook",
 ]
 
 # ---- the record buffer ------------------------------------------------------
@@ -118,12 +120,16 @@ if TYPE_CHECKING:
             cls, name: str, code: int, forward: Any, reflected: Any, pending: RecordBuffer, /
         ) -> None: ...  # the C number slot of operator `name` (pyad/ops.py)
 
+    def _var_class() -> type: ...
+    def set_death_hook(fn: Callable[[int], None] | None, /) -> Callable[[int], None] | None: ...
+
 else:
     _ns: dict[str, Any] = {}
     if core.pyad_py_var_base(id(_ns)) != 0:
         raise MemoryError("pyad: cannot make the Var class")
     VarBase = _ns.pop("VarBase")
     pending, dead, free = _ns.pop("pending"), _ns.pop("dead"), _ns.pop("free")
+    _var_class, set_death_hook = _ns.pop("var_class"), _ns.pop("set_death_hook")
 
 # The base class of pyad.Compiled, made in C (csrc/pycall.c): its call at
 # one point of floats runs no Python frame; anything else goes to `_call`.
@@ -161,6 +167,23 @@ def fast_call(cls: _C) -> _C:
     made = _fast_call_class(cls, f"{cls.__module__}.{cls.__qualname__}")
     for name, value in vars(cls).items():
         if name not in _KEPT:
+            setattr(made, name, value)
+    return cast(_C, made)
+
+
+def exact_var(cls: _C) -> _C:
+    """Class decorator for pyad.Var: returns the class csrc/pyvar.c makes,
+    a subclass of VarBase with no GC support (one malloc per Var, no GC
+    header, no generic dealloc), with a copy of cls's namespace, so that
+    it reads as cls does (doctest, help, inspect). cls must add no field to
+    VarBase (__slots__ = ()) and must not need super(): it is not a base."""
+    if cls.__bases__ != (VarBase,) or cls.__basicsize__ != VarBase.__basicsize__:
+        raise TypeError(f"exact_var: {cls.__qualname__} must add no field to VarBase")
+    if f"{cls.__module__}.{cls.__qualname__}" != "pyad.var.Var":
+        raise TypeError(f"exact_var: only for pyad.var.Var, not {cls.__qualname__}")
+    made = _var_class()  # named pyad.var.Var (csrc/pyvar.c)
+    for name, value in vars(cls).items():
+        if name not in _KEPT and name != "__slots__":
             setattr(made, name, value)
     return cast(_C, made)
 

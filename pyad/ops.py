@@ -34,7 +34,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "floordiv": ("__floordiv__", "__rfloordiv__"),
 }
 # Operators that Var's C base class implements as number slots (the hot
-# path of eager recording, csrc/pyvar.c): their Python methods are bound to
+# path of eager recording, csrc/pyoper.c): their Python methods are bound to
 # the slot, for the cases it does not handle, rather than set on Var, where
 # a Python dunder would hide the slot.
 C_OPERATORS = ("add", "sub", "mul", "div", "neg")

@@ -145,7 +145,7 @@ def _direct(op: int, name: str, a: Any, b: Any) -> Var:
 
 def binary(name: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """(forward, reflected) methods for the binary op `name`. For + - * /
-    ops.py binds them to VarBase's C number slots (csrc/pyvar.c), which
+    ops.py binds them to VarBase's C number slots (csrc/pyoper.c), which
     record an exact Var with an exact Var or float themselves, the same
     record, and call these for every other case."""
     op = CODE[name]

@@ -3,8 +3,8 @@
 A Var holds a single slot, `_h`, the handle of its node. It is the only
 Python object an op creates, and it refers to nothing else, so recording
 makes no reference cycles and the cyclic GC has little to walk. When a Var
-dies, __del__ releases its handle; the C core frees the node once no live
-node depends on it.
+dies, its finalizer (C) queues its handle; the C core frees the node once no
+live node depends on it.
 
 The operators, functions and methods of the ops are not written here:
 ops.py builds them from the C op registry with the factories of record.py.
@@ -17,7 +17,7 @@ import operator
 import threading
 from typing import TYPE_CHECKING, Any, Callable, overload
 
-from ._lib import VarBase, core, dead, ffi, free, lib, pending, sync
+from ._lib import VarBase, core, exact_var, ffi, free, lib, pending, set_death_hook, sync
 from ._types import Real, _Method, _Operator, _Power, _Reflected
 from .errors import check
 from .reals import as_float, exact_real, integral_interval
@@ -36,14 +36,15 @@ float_hook: Callable[[Var], None] | None = None
 # Gradients that backward(create_graph=True) made, as Vars, keyed by the
 # handle of the Var whose .grad they are. Keyed by handle (an int), not by
 # Var, so that no node refers to its gradient: an entry dies with its Var
-# (Var.__del__ is swapped for one that drops it while the table is not
-# empty, so the usual __del__ does no extra work). See _graphgrad.py.
+# (while the table is not empty, the C finalizer calls a death hook that
+# drops it, so a Var's death costs no Python call otherwise). See
+# _graphgrad.py.
 graph_grads: dict[int, Var] = {}
 graph_grads_lock = threading.Lock()
 
 
 def release_dead() -> None:
-    """Release the handles of Vars that have died (see Var.__del__), and
+    """Release the handles of Vars that have died (see VarBase), and
     record the buffered ops (see _lib.py)."""
     sync()
 
@@ -56,6 +57,7 @@ def _fmt(x: Any) -> str:  # a Var or a real number
     return repr(lib.pyad_value(x._h) if isinstance(x, Var) else float(x))
 
 
+@exact_var  # the class is made in C, with this namespace (pyad/_lib.py)
 class Var(VarBase):
     """A scalar that records the operations applied to it.
 
@@ -376,39 +378,31 @@ class Var(VarBase):
         return (_leaf_from_state, (self.val, self.grad))
 
 
-_fast_del = getattr(Var, "__del__")  # noqa: B009  (VarBase's C finalizer; mypy does not see it)
-
-
-def _del_with_graph_grads(self: Var, _append: Callable[[int], None] = dead.append) -> None:
-    # Var.__del__ while graph_grads is not empty: the gradient Var of this
-    # Var dies with it (before its handle can be reused).
-    try:
-        h = self._h
-    except AttributeError:  # __init__ failed before the node existed
-        return
+def _drop_graph_grad(h: int) -> None:
+    # The death hook while graph_grads is not empty: the gradient Var of a
+    # Var that dies goes with it (before its handle can be reused).
     if graph_grads:
         graph_grads.pop(h, None)
         if not graph_grads:
             use_fast_del()
-    _append(h)
 
 
 def use_fast_del() -> None:
-    """Put the usual Var.__del__ back if graph_grads is empty. Never waits:
-    __del__ may run while this thread holds the lock, and staying on the
-    other __del__ a while longer is harmless."""
+    """Stop the death hook if graph_grads is empty. Never waits: the hook
+    may run while this thread holds the lock, and keeping it a while
+    longer is harmless."""
     if graph_grads_lock.acquire(False):
         try:
             if not graph_grads:
-                setattr(Var, "__del__", _fast_del)  # noqa: B010  (mypy: no method assignment)
+                set_death_hook(None)
         finally:
             graph_grads_lock.release()
 
 
 def use_graph_del() -> None:
-    """Var.__del__ that drops graph_grads entries; call with the lock held,
-    before adding an entry."""
-    setattr(Var, "__del__", _del_with_graph_grads)  # noqa: B010
+    """Start the death hook that drops graph_grads entries; call with the
+    lock held, before adding an entry."""
+    set_death_hook(_drop_graph_grad)
 
 
 def _leaf_from_state(val: float, grad: float) -> Var:

@@ -14,6 +14,7 @@ from support import run_threads
 import pyad
 from pyad import Var
 from pyad import var as var_module
+from pyad._lib import set_death_hook
 
 
 def f1(x):
@@ -153,9 +154,16 @@ def test_create_graph_with_a_var_seed_and_third_order():
     assert x.grad == pytest.approx(-2 * np.cos(0.7), rel=1e-15)
 
 
+def _death_hook():
+    """The C finalizer's death hook (csrc/pyvar.c), or None."""
+    hook = set_death_hook(None)
+    set_death_hook(hook)
+    return hook
+
+
 def test_create_graph_leaves_no_nodes_and_restores_del():
     gc.collect()
-    fast_del = Var.__dict__["__del__"]
+    assert _death_hook() is None  # no gradient Vars: a death calls no Python
     base = pyad.live_nodes()
     for _ in range(3):
         xs = [Var(float(i)) for i in range(5)]
@@ -163,12 +171,12 @@ def test_create_graph_leaves_no_nodes_and_restores_del():
         y.backward(create_graph=True)
         grads = [x.grad for x in xs]
         assert all(isinstance(g, Var) for g in grads)
-        assert Var.__dict__["__del__"] is not fast_del  # the swapped one, while needed
+        assert _death_hook() is var_module._drop_graph_grad  # while needed
         del xs, y, grads
         gc.collect()
         assert pyad.live_nodes() == base
         assert not var_module.graph_grads
-        assert Var.__dict__["__del__"] is fast_del  # the hot path is back
+        assert _death_hook() is None  # the hot path is back
 
 
 def test_create_graph_entry_dies_with_its_var_and_its_handle_is_reused_clean():

@@ -1,4 +1,4 @@
-"""+ - * / and unary - as C number slots of VarBase (csrc/pyvar.c): an exact
+"""+ - * / and unary - as C number slots of VarBase (csrc/pyoper.c): an exact
 Var with an exact Var or float records without a Python frame; every other
 case goes to record.py's Python methods. Both paths must append the same
 record and give the same values and gradients."""

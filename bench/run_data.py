@@ -53,12 +53,14 @@ class Run:
         self.data = data
         self.meta = data.get("pyad_bench", {})
         self.cells, self.nodes, self.skipped, self.gc_objects = {}, {}, {}, {}
+        self.info = {}          # group -> extra_info of its first row
         self.units = {}         # divided group -> (its undivided name, "op"/"point", count)
         for b in data["benchmarks"]:
             info = b.get("extra_info", {})
             if info.get("failed"):
                 continue            # the failure itself is in the records
             group, engine = b["group"], info.get("engine", b["name"])
+            self.info.setdefault(group, info)
             call = b["stats"]["median"]
             median = call / info.get("ops", 1)
             if info.get("ops"):

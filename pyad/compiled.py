@@ -38,7 +38,7 @@ import copy
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import dask_arrays, pickling
+from . import dask_arrays, fastbatch, pickling
 from ._lib import fast_call
 from .calls import _holds_var
 from .compiled_higher import HigherOrder
@@ -162,6 +162,13 @@ class Compiled(HigherOrder):
     # and any call that C cannot answer (a guard that misses, a raising
     # errstate, a NaN value), comes here with the same arguments.
     def _call(self, *xs: Any, workers: int | None = None) -> Any:
+        # a batch of float64 arrays and floats (so no Var, no dask array) on
+        # the most recent trace: pyad.fastbatch, or None and the general path
+        fb = self._fast_batch
+        if fb is not None and len(xs) == fb.n_in:
+            res = fastbatch.batch(fb, xs, False, workers)
+            if res is not None:
+                return res[0] if self.tuple_out else res[0][..., 0]
         if any(_holds_var(x) for x in xs):
             return self._eager(xs)
         if dask_arrays.holds_dask(xs):  # lazy results (pyad.dask_arrays)
@@ -190,22 +197,7 @@ class Compiled(HigherOrder):
         >>> v, g = f.value_and_grad(np.array([1.0, 2.0]), 4.0); v.tolist(), g.tolist()
         ([4.0, 8.0], [[4.0, 1.0], [4.0, 2.0]])
         """
-        # Fast path: the most recent trace, scalar arguments, one point (any
-        # status but OK, e.g. a guard that misses, takes the general path).
-        prog = self._fast_prog
-        if prog is not None and workers is None and len(xs) == prog.n_in:
-            point = xs if all(type(x) is float for x in xs) else _scalar_point(xs)
-            if point is not None:
-                st, values, grads, _ = prog.eval(point, True)
-                if st == 0:
-                    return values[0], grads
-        if dask_arrays.holds_dask(xs):
-            return dask_arrays.call(self, "value_and_grad", xs, workers=workers)  # type: ignore[no-any-return]
-        self._single("value_and_grad")
-        ops = self._operands(xs)
-        vals, grads = self._replay(ops, True, workers)
-        self._single("value_and_grad")  # the first call has traced now
-        return self._values(vals, ops.loop), self._like_inputs(grads[..., 0, :], ops.loop)
+        return self._value_and_grad(xs, workers, True)
 
     def grad(self, *xs: Any, workers: int | None = None) -> Any:
         """The gradient: an (n,) array, or (N, n) for a batch (with a
@@ -215,9 +207,48 @@ class Compiled(HigherOrder):
         >>> pyad.compile(lambda x, y: x * y).grad(3.0, 4.0).tolist()
         [4.0, 3.0]
         """
+        fast = self._fast_batch_grad(xs, workers)
+        if fast is not None:
+            return fast[1]
         if dask_arrays.holds_dask(xs):  # one result: one task per chunk
             return dask_arrays.call(self, "grad", xs, workers=workers)
-        return self.value_and_grad(*xs, workers=workers)[1]
+        return self._value_and_grad(xs, workers, False)[1]  # the batch was tried
+
+    def _value_and_grad(self, xs: Sequence[Any], workers: Any, batch: bool) -> tuple[Any, Any]:
+        """value_and_grad; batch: try the fast batch path (grad has)."""
+        # Fast path: the most recent trace, scalar arguments, one point (any
+        # status but OK, e.g. a guard that misses, takes the general path).
+        prog = self._fast_prog
+        if prog is not None and workers is None and len(xs) == prog.n_in:
+            point = xs if all(type(x) is float for x in xs) else _scalar_point(xs)
+            if point is not None:
+                st, values, grads, _ = prog.eval(point, True)
+                if st == 0:
+                    return values[0], grads
+        if batch:
+            fast = self._fast_batch_grad(xs, workers)
+            if fast is not None:
+                return fast
+        if dask_arrays.holds_dask(xs):
+            return dask_arrays.call(self, "value_and_grad", xs, workers=workers)  # type: ignore[no-any-return]
+        self._single("value_and_grad")
+        ops = self._operands(xs)
+        vals, grads = self._replay(ops, True, workers)
+        self._single("value_and_grad")  # the first call has traced now
+        return self._values(vals, ops.loop), self._like_inputs(grads[..., 0, :], ops.loop)
+
+    def _fast_batch_grad(self, xs: Sequence[Any], workers: object) -> tuple[Any, Any] | None:
+        """(values, gradients) of a batch of arrays and floats on the most
+        recent trace, one output (pyad.fastbatch); None: the general path."""
+        fb = self._fast_batch
+        if fb is None or not fb.one or len(xs) != fb.n_in:
+            return None
+        res = fastbatch.batch(fb, xs, True, workers)
+        if res is None:
+            return None
+        vals, grads = res
+        assert grads is not None
+        return vals[..., 0], grads[..., 0, :]
 
     def value_and_jacobian(self, *xs: Any, workers: int | None = None) -> tuple[Any, Any]:
         """(values, Jacobian): (m,) and (m, n) arrays, or (N, m), (N, m, n).

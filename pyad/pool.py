@@ -47,7 +47,15 @@ from ._lib import lib
 if TYPE_CHECKING:
     from .program import Info
 
-__all__ = ["MAX_WORKERS", "check_workers", "chunks", "forget_pool", "run_job", "slices"]
+__all__ = [
+    "MAX_WORKERS",
+    "check_workers",
+    "chunks",
+    "forget_pool",
+    "participants",
+    "run_job",
+    "slices",
+]
 
 # More participants than this share the pool's threads; results are the same.
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
@@ -147,6 +155,29 @@ def _whole_blocks(points: int) -> int:
     return points - points % _BLOCK_MAX if points > _BLOCK_MAX else points
 
 
+def _bounds(N: int, k: int, cost: int) -> tuple[int, int]:
+    """The least and most points of a shared chunk (see _Share.take)."""
+    cost = max(cost, 1)
+    least = _whole_blocks(max(1, _OPS_PER_FIRST_CHUNK // cost, N // (8 * k)))
+    return least, max(least, _whole_blocks(max(1, _OPS_PER_CHUNK_MAX // cost)))
+
+
+def _chunk_end(N: int, k: int, least: int, most: int, lo: int) -> int:
+    """The end of the shared chunk that starts at lo (guided: see the top)."""
+    size = min(max((N - lo) // (2 * k), least), most)
+    return min(N, lo + _whole_blocks(size))
+
+
+def participants(N: int, k: int, cost: int) -> int:
+    """k, or 1 when a job shared by k would be a single chunk, all N points:
+    whoever took it would run them all while the others found nothing
+    left, so k == 1 (the calling thread, under the same error mode) gives
+    the same results without waking the pool (used by pyad.fastbatch)."""
+    if k > 1 and _chunk_end(N, k, *_bounds(N, k, cost), 0) >= N:
+        return 1
+    return k
+
+
 class _Share:
     """The points of one shared job, handed out in chunks (see the top)."""
 
@@ -154,9 +185,7 @@ class _Share:
         self.job = job
         self.N = job.N
         self.k = k
-        cost = max(job.cost, 1)
-        self.least = _whole_blocks(max(1, _OPS_PER_FIRST_CHUNK // cost, self.N // (8 * k)))
-        self.most = max(self.least, _whole_blocks(max(1, _OPS_PER_CHUNK_MAX // cost)))
+        self.least, self.most = _bounds(self.N, k, job.cost)
         self.next = 0  # the first point not handed out
         self.busy = [-1] * k  # per participant: the first point of its chunk, or -1
         self.failures: list[tuple[int, int, Info]] = []  # (chunk start, status, info)
@@ -168,8 +197,7 @@ class _Share:
             lo = self.next
             if lo >= self.N:
                 return None
-            size = min(max((self.N - lo) // (2 * self.k), self.least), self.most)
-            hi = min(self.N, lo + _whole_blocks(size))
+            hi = _chunk_end(self.N, self.k, self.least, self.most, lo)
             self.next = hi
             self.busy[s] = lo
             return lo, hi

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from . import pickling
+from . import fastbatch, pickling
 from ._lib import CallBase, lib
 from .columns import Columns
 from .errors import GuardMissError, ImpureFunctionError, PyadFloatingPointError, check
@@ -64,6 +64,7 @@ class Retracing(CallBase):
     dims: Dims | None  # its core sizes, fixed by the first call (inputs) and trace
     _trace_list: list[Program]
     _fast_prog: Program | None
+    _fast_batch: fastbatch.Lean | None
 
     # The traces, most recently used first. Setting them also sets the fast
     # path of __call__ from the first one (see Program.lean).
@@ -79,6 +80,11 @@ class Retracing(CallBase):
         # value_and_grad's fast path: scalar arguments, one output
         one = traces[0] if traces and self.sig is None else None
         self._fast_prog = one if one is not None and one.n_out == 1 and not self.tuple_out else None
+        # and the batch calls' (pyad.fastbatch): arrays of one length and floats
+        fb = None
+        if one is not None and one.n_out > 0:
+            fb = fastbatch.Lean(one, self._fast_prog is not None)
+        self._fast_batch = fb
 
     # ---- tracing ----------------------------------------------------------
     def _bind_dims(self, dims: Dims) -> None:

@@ -85,14 +85,27 @@ enum { PYAD_REC_CONST0 = 256, PYAD_REC_CONST1 = 512, PYAD_REC_LEAF = 1024 };
 int pyad_py_sync(uintptr_t ops, uintptr_t dead, uintptr_t free_list,
                  size_t refill, int64_t *failed);
 
-/* pyad_nary over the items of a list (an id(); CPython only, used by
- * pyad/record.py alone), read in C rather than converted to arrays in
- * Python: each item an exact pyad.Var (its node) or an exact float (a
- * constant). Returns the new handle, or PYAD_PY_OTHER when an item is
- * anything else, a Var's handle is negative, or no item is a Var; or a
- * status. Nothing is recorded unless a handle is returned. */
+/* Recording now, safe from Ctrl-C (CPython only; used by pyad/record.py
+ * and pyad/var.py alone). Each records as its plain form above and stores
+ * the new handle in `out` (an id() of a pyad.Var the caller made with no
+ * handle yet) before it returns, so that no signal handler can run
+ * between the node's birth and a Var owning it; out is checked first
+ * (else HANDLE). Each returns the handle or a status.
+ * pyad_py_op: a unary or binary op; operand i is a constant (ca, cb) when
+ * bit i of consts is set, else the node of handle a (b). */
+int64_t pyad_py_op(int op, int64_t a, int64_t b, double ca, double cb, int consts,
+                   uintptr_t out);
+int64_t pyad_py_nary_to(int op, const int64_t *handles, const double *constants, size_t n,
+                        uintptr_t out);
+int64_t pyad_py_leaf(double value, uintptr_t out);
+/* pyad_py_nary_to over the items of a list (an id()), read in C rather
+ * than converted to arrays in Python: each item an exact pyad.Var (its
+ * node) or an exact float (a constant). Returns the new handle, or
+ * PYAD_PY_OTHER when an item is anything else, a Var's handle is
+ * negative, or no item is a Var; or a status. Nothing is recorded unless
+ * a handle is returned. */
 enum { PYAD_PY_OTHER = -1000 };
-int64_t pyad_py_nary(int op, uintptr_t items);
+int64_t pyad_py_nary(int op, uintptr_t items, uintptr_t out);
 
 /* The base class of pyad.Var (CPython only; used by pyad/_lib.py alone):
  * one slot `_h`, the handle (a C int64), and a finalizer in C that pushes

@@ -160,6 +160,17 @@ int pyad_leaves(const double *values, size_t n, int64_t *handles);
  * The thread's floating-point flags are left as they were. */
 int pyad_record_many(int op, size_t arity, size_t n, const int64_t *handles,
                      const double *consts, int64_t *out, size_t *failed);
+/* The three above, safe from Ctrl-C (CPython only; pyad/_transform.py,
+ * _graphgrad.py, _arrays.py): vars (an id()) is a list of n pyad.Vars the
+ * caller made with no handle (else HANDLE, and nothing is made); each new
+ * handle (>= 0) is stored in its Var before the call returns, so that no
+ * signal handler runs between a node's birth and a Var owning it (see
+ * pyad_py_op in pyad.h). The handles are also written as above. */
+int pyad_py_leaves(const double *values, size_t n, int64_t *handles, uintptr_t vars);
+int pyad_py_grad_graph(int64_t out, int64_t seed_h, double seed_c, const int64_t *wrt,
+                       size_t n_wrt, int stop_at_wrt, int64_t *grad_out, uintptr_t vars);
+int pyad_py_record_many(int op, size_t arity, size_t n, const int64_t *handles,
+                        const double *consts, int64_t *out, size_t *failed, uintptr_t vars);
 /* ==== end of higher order ================================================= */
 
 #endif

@@ -140,15 +140,175 @@ static int read_operands(PyObject *list, size_t n)
     return vars;
 }
 
-int64_t pyad_py_nary(int op, uintptr_t items)
+/* ---- ops recorded now, each given to a Var made before the call ---------
+ *
+ * A C call that returned a new handle to Python would lose it to Ctrl-C:
+ * CPython runs signal handlers as the call returns, before the handle is
+ * stored in a Var, and the node would never be released. So the caller
+ * makes a Var without a handle first (`out`, an id(); kept alive by the
+ * caller's frame) and the handle is stored in it here, under the GIL,
+ * before the call returns; from then on its finalizer releases it. */
+
+/* out as a pyad.Var (or a subclass's instance: Var.__init__) that has no
+ * handle yet, or NULL (GIL held). */
+static PyObject *handleless(uintptr_t out)
 {
-    PyObject *list = (PyObject *)items;
+    PyObject *v = (PyObject *)out;
+    if (!v || !pyad_var_exact || !PyType_IsSubtype(Py_TYPE(v), pyad_var_exact) ||
+        pyad_var_handle(v) != PYAD_NO_HANDLE)
+        return NULL;
+    return v;
+}
+
+/* Give h to out, when h is a handle (tape's lock held, GIL not held). */
+static int64_t give_to(PyObject *out, int64_t h)
+{
+    if (h >= 0) {
+        PyGILState_STATE gil = PyGILState_Ensure();
+        pyad_var_set_handle(out, h);
+        PyGILState_Release(gil);
+    }
+    return h;
+}
+
+/* Check out, then record (tape's lock held); see pyad.h. */
+static int64_t record_to(int op, const int64_t *handles, const double *constants,
+                         size_t n, uintptr_t out_id)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *out = handleless(out_id);
+    PyGILState_Release(gil);
+    if (!out)
+        return PYAD_ERR_HANDLE;
+    if (op == PYAD_REC_LEAF)
+        return give_to(out, pyad_leaf_locked(constants[0]));
+    return give_to(out, pyad_nary_locked(op, handles, constants, n));
+}
+
+int64_t pyad_py_op(int op, int64_t a, int64_t b, double ca, double cb, int consts,
+                   uintptr_t out)
+{
+    int64_t h[2] = {consts & 1 ? -1 : a, consts & 2 ? -1 : b};
+    double c[2] = {ca, cb};
+    int arity = pyad_op_arity(op);
+    size_t n = arity == 1 || arity == 2 ? (size_t)arity : 0;
+    int64_t r;
+    if (!n)
+        return PYAD_ERR_OP;
+    /* a negative handle that is not a constant names no node */
+    if ((!(consts & 1) && a < 0) || (n == 2 && !(consts & 2) && b < 0))
+        return PYAD_ERR_HANDLE;
+    pyad_lock(&pyad_tape_lock);
+    r = record_to(op, h, c, n, out);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+int64_t pyad_py_nary_to(int op, const int64_t *handles, const double *constants, size_t n,
+                        uintptr_t out)
+{
+    int64_t r;
+    if (op == PYAD_REC_LEAF)
+        return PYAD_ERR_OP;
+    pyad_lock(&pyad_tape_lock);
+    r = record_to(op, handles, constants, n, out);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+int64_t pyad_py_leaf(double value, uintptr_t out)
+{
+    int64_t r;
+    pyad_lock(&pyad_tape_lock);
+    r = record_to(PYAD_REC_LEAF, NULL, &value, 1, out);
+    pyad_unlock(&pyad_tape_lock);
+    return r;
+}
+
+/* ---- many new nodes at once, given to a list of Vars made before ------- */
+
+/* vars (an id()) as a list of n pyad.Vars without a handle, else NULL
+ * (GIL held). */
+static PyObject *handleless_list(uintptr_t vars, size_t n)
+{
+    PyObject *list = (PyObject *)vars;
+    if (!list || !PyList_Check(list) || PyList_Size(list) != (Py_ssize_t)n)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!handleless((uintptr_t)PyList_GetItem(list, (Py_ssize_t)i)))
+            return NULL;
+    return list;
+}
+
+static int check_list(uintptr_t vars, size_t n)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int ok = handleless_list(vars, n) != NULL;
+    PyGILState_Release(gil);
+    return ok;
+}
+
+/* Give h[i] >= 0 to vars[i] (checked again: the list is the caller's, but
+ * another thread could reach it by its id; a handle whose Var changed
+ * meanwhile stays unowned, a leak, never a crash). */
+static void give_all(uintptr_t vars, const int64_t *h, size_t n)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *list = (PyObject *)vars;
+    if (PyList_Check(list) && PyList_Size(list) == (Py_ssize_t)n)
+        for (size_t i = 0; i < n; i++) {
+            PyObject *v = handleless((uintptr_t)PyList_GetItem(list, (Py_ssize_t)i));
+            if (v && h[i] >= 0)
+                pyad_var_set_handle(v, h[i]);
+        }
+    PyGILState_Release(gil);
+}
+
+int pyad_py_leaves(const double *values, size_t n, int64_t *handles, uintptr_t vars)
+{
+    int st;
+    if (!check_list(vars, n))
+        return PYAD_ERR_HANDLE;
+    st = pyad_leaves(values, n, handles);
+    if (st == PYAD_OK)
+        give_all(vars, handles, n);
+    return st;
+}
+
+int pyad_py_grad_graph(int64_t out, int64_t seed_h, double seed_c, const int64_t *wrt,
+                       size_t n_wrt, int stop_at_wrt, int64_t *grad_out, uintptr_t vars)
+{
+    int st;
+    if (!check_list(vars, n_wrt))
+        return PYAD_ERR_HANDLE;
+    st = pyad_grad_graph(out, seed_h, seed_c, wrt, n_wrt, stop_at_wrt, grad_out);
+    if (st == PYAD_OK)
+        give_all(vars, grad_out, n_wrt);
+    return st;
+}
+
+int pyad_py_record_many(int op, size_t arity, size_t n, const int64_t *handles,
+                        const double *consts, int64_t *out, size_t *failed, uintptr_t vars)
+{
+    int st;
+    if (!check_list(vars, n))
+        return PYAD_ERR_HANDLE;
+    st = pyad_record_many(op, arity, n, handles, consts, out, failed);
+    if (st == PYAD_OK)
+        give_all(vars, out, n);
+    return st;
+}
+
+int64_t pyad_py_nary(int op, uintptr_t items, uintptr_t out_id)
+{
+    PyObject *list = (PyObject *)items, *out;
     PyGILState_STATE gil;
     Py_ssize_t n;
     int readable;
     int64_t h = PYAD_PY_OTHER;
     pyad_lock(&pyad_tape_lock);
     gil = PyGILState_Ensure();
+    out = handleless(out_id);
     n = PyList_Check(list) ? PyList_Size(list) : -1;
     readable = n > 0 &&
                pyad_grow_to((void **)&nary_h, &nary_h_cap, (size_t)n, sizeof *nary_h) &&
@@ -156,7 +316,7 @@ int64_t pyad_py_nary(int op, uintptr_t items)
                read_operands(list, (size_t)n);
     PyGILState_Release(gil);
     if (readable)
-        h = pyad_nary_locked(op, nary_h, nary_c, (size_t)n);
+        h = out ? give_to(out, pyad_nary_locked(op, nary_h, nary_c, (size_t)n)) : PYAD_ERR_HANDLE;
     pyad_unlock(&pyad_tape_lock);
     return h;
 }

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pybridge.h"
 
@@ -229,6 +230,24 @@ static PyObject *stack_clear(PyObject *self, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* s.move_to(t): push every handle of s on t and empty s, in one C call
+ * (Ctrl-C cannot land between the two and leave a handle on both, to be
+ * released while a Var still takes it from s). */
+static PyObject *stack_move_to(PyObject *self, PyObject *to)
+{
+    pyad_stack_object *s = (pyad_stack_object *)self, *t = (pyad_stack_object *)to;
+    if (!pyad_is_stack(to) || to == self) {
+        PyErr_SetString(PyExc_TypeError, "move_to: another handle stack is needed");
+        return NULL;
+    }
+    if (!pyad_grow_to((void **)&t->h, &t->cap, t->n + s->n, sizeof *t->h))
+        return PyErr_NoMemory();
+    memcpy(t->h + t->n, s->h, s->n * sizeof *s->h);
+    t->n += s->n;
+    s->n = 0;
+    Py_RETURN_NONE;
+}
+
 static Py_ssize_t stack_length(PyObject *self)
 {
     return (Py_ssize_t)((pyad_stack_object *)self)->n;
@@ -258,6 +277,7 @@ static PyMethodDef stack_methods[] = {
     {"extend", (PyCFunction)stack_extend, METH_O, "Push every handle of an iterable."},
     {"pop", (PyCFunction)stack_pop, METH_NOARGS, "Pop the last handle (IndexError if empty)."},
     {"clear", (PyCFunction)stack_clear, METH_NOARGS, "Forget every handle."},
+    {"move_to", (PyCFunction)stack_move_to, METH_O, "Push every handle on another stack, and empty this one."},
     {NULL, NULL, 0, NULL},
 };
 

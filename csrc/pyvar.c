@@ -31,39 +31,53 @@
  * pyad/var.py writes the class statement and _lib.py copies its namespace
  * into this type (as pycall.c's fast_call_class does for Compiled).
  *
- * While gradients recorded by backward(create_graph=True) exist, a death
- * hook (pyad/var.py) is called with the handle of each Var that dies, so
- * that the gradient Var kept for it goes with it. */
+ * Gradients recorded by backward(create_graph=True) are Vars kept in the
+ * dict pyad.var.graph_grads under the handle of the Var whose gradient they
+ * are; the finalizer drops a dying Var's entry itself, in C, before its
+ * handle can be reused. A Python hook could be cut short by Ctrl-C at its
+ * first line, and the stale entry would then be read as the gradient of
+ * the next Var given that handle. */
 
 static PyObject *var_dead; /* the stack `dead`, one reference, kept for good */
 static PyObject *var_free; /* the stack `free` of reserved handles, likewise */
 static PyObject *var_base; /* the class */
 static PyTypeObject *var_made;  /* the class var_class made last */
 
-static PyObject *death_hook; /* a callable, or NULL: see the top */
+static PyObject *graph_grads; /* a dict, or NULL: see the top */
+
+/* Delete graph_grads[h] if it is there. No Python code runs before the
+ * entry is gone (the keys are ints, the dict exact); then the gradient Var
+ * is dropped, and its own death comes back here with the dict consistent.
+ * A failure (no memory for the key) is reported as unraisable; a Python
+ * error being raised is kept. */
+static void drop_graph_grad(int64_t h)
+{
+    PyObject *type, *value, *tb, *key;
+    int found;
+    if (!graph_grads || PyDict_Size(graph_grads) == 0)
+        return; /* the common case: no gradient Vars */
+    PyErr_Fetch(&type, &value, &tb);
+    Py_INCREF(graph_grads); /* set_graph_grads may replace it meanwhile */
+    key = PyLong_FromLongLong((long long)h);
+    found = key ? PyDict_Contains(graph_grads, key) : -1;
+    if (found < 0 || (found && PyDict_DelItem(graph_grads, key) < 0))
+        PyErr_WriteUnraisable(graph_grads);
+    Py_XDECREF(key);
+    Py_DECREF(graph_grads);
+    PyErr_Restore(type, value, tb);
+}
 
 /* Queue the handle and forget it, so that a second call does nothing: the
  * finalizer of a subclass instance runs from subtype_dealloc, and again
  * from var_dealloc, which also catches a subclass whose __del__ replaced
- * this one. The hook runs first (the handle is not reusable until a sync
- * after the push). It sets no Python error: one being raised is kept. */
+ * this one. The gradient entry goes first (the handle is not reusable
+ * until a sync after the push). It sets no Python error. */
 static void var_finalize(PyObject *self)
 {
     int64_t h = pyad_var_handle(self);
     if (h == PYAD_NO_HANDLE)
         return; /* __init__ failed before the node existed, or done */
-    if (death_hook) {
-        PyObject *type, *value, *tb, *hook = death_hook, *r;
-        PyErr_Fetch(&type, &value, &tb);
-        Py_INCREF(hook); /* the hook may reset itself */
-        r = PyObject_CallFunction(hook, "L", (long long)h);
-        if (r)
-            Py_DECREF(r);
-        else
-            PyErr_WriteUnraisable(hook);
-        Py_DECREF(hook);
-        PyErr_Restore(type, value, tb);
-    }
+    drop_graph_grad(h);
     pyad_var_set_handle(self, PYAD_NO_HANDLE);
     /* No memory for one more slot: the node stays (a leak, never a crash). */
     (void)pyad_stack_push(var_dead, h);
@@ -130,9 +144,32 @@ static PyObject *var_fresh(PyObject *cls, PyObject *unused)
     return v;
 }
 
+/* v._take_reserved(): v, which has no handle yet, takes the last handle
+ * of `free` and returns it (IndexError if `free` is empty), in one C
+ * call: Var.__init__ cannot be interrupted between the two. */
+static PyObject *var_take_reserved(PyObject *self, PyObject *unused)
+{
+    pyad_stack_object *free_stack = (pyad_stack_object *)var_free;
+    int64_t h;
+    (void)unused;
+    if (pyad_var_handle(self) != PYAD_NO_HANDLE) {
+        PyErr_SetString(PyExc_TypeError, "this Var has a handle already");
+        return NULL;
+    }
+    if (free_stack->n == 0) {
+        PyErr_SetString(PyExc_IndexError, "no reserved handle");
+        return NULL;
+    }
+    h = free_stack->h[--free_stack->n];
+    pyad_var_set_handle(self, h);
+    return PyLong_FromLongLong((long long)h); /* on failure self still owns h */
+}
+
 static PyMethodDef var_methods[] = {
     {"_fresh", (PyCFunction)var_fresh, METH_NOARGS | METH_CLASS,
      "A new Var owning a reserved handle (pyad/record.py)."},
+    {"_take_reserved", (PyCFunction)var_take_reserved, METH_NOARGS,
+     "Take a reserved handle and return it (Var.__init__)."},
     {"_bind_operator", (PyCFunction)pyad_var_bind_operator, METH_VARARGS | METH_CLASS,
      "Set what an operator of the C fast path records (pyad/ops.py)."},
     {NULL, NULL, 0, NULL},
@@ -214,32 +251,33 @@ static PyObject *var_class(PyObject *unused, PyObject *noargs)
     return made;
 }
 
-/* set_death_hook(fn): call fn(handle) when a Var dies (None: stop);
- * returns the previous hook, or None. */
-static PyObject *set_death_hook(PyObject *unused, PyObject *fn)
+/* set_graph_grads(d): the dict whose entry, keyed by its handle, goes
+ * when a Var dies (an exact dict, so that deleting runs no Python code;
+ * None: none). Returns the previous one, or None. */
+static PyObject *set_graph_grads(PyObject *unused, PyObject *d)
 {
-    PyObject *old = death_hook;
+    PyObject *old = graph_grads;
     (void)unused;
-    if (fn != Py_None && !PyCallable_Check(fn)) {
-        PyErr_SetString(PyExc_TypeError, "set_death_hook: not callable");
+    if (d != Py_None && !PyDict_CheckExact(d)) {
+        PyErr_SetString(PyExc_TypeError, "set_graph_grads: not a dict");
         return NULL;
     }
-    if (fn == Py_None) {
-        death_hook = NULL;
+    if (d == Py_None) {
+        graph_grads = NULL;
     } else {
-        Py_INCREF(fn);
-        death_hook = fn;
+        Py_INCREF(d);
+        graph_grads = d;
     }
     if (!old)
         Py_RETURN_NONE;
-    return old; /* the reference the hook held */
+    return old; /* the reference this file held */
 }
 
 static PyMethodDef var_functions[] = {
     {"var_class", var_class, METH_NOARGS,
      "pyad.Var as a class with no GC support (pyad/_lib.py)."},
-    {"set_death_hook", set_death_hook, METH_O,
-     "Call fn(handle) when a Var dies, or None to stop; returns the previous hook."},
+    {"set_graph_grads", set_graph_grads, METH_O,
+     "Drop d[handle] when a Var dies (d a dict, or None); returns the previous one."},
 };
 
 int pyad_py_var_base(uintptr_t ns)

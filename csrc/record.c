@@ -92,14 +92,18 @@ static int leaf_node(double value, uint32_t *out)
     return PYAD_OK;
 }
 
-int64_t pyad_leaf(double value)
+int64_t pyad_leaf_locked(double value)
 {
     uint32_t node;
+    int64_t h = leaf_node(value, &node);
+    return h == PYAD_OK ? pyad_new_handle(node) : h;
+}
+
+int64_t pyad_leaf(double value)
+{
     int64_t h;
     pyad_lock(&pyad_tape_lock);
-    h = leaf_node(value, &node);
-    if (h == PYAD_OK)
-        h = pyad_new_handle(node);
+    h = pyad_leaf_locked(value);
     pyad_unlock(&pyad_tape_lock);
     return h;
 }

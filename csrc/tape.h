@@ -106,6 +106,7 @@ int pyad_ingest_locked(const pyad_record *rec, size_t n, size_t *failed);
 
 /* pyad_nary with the tape's lock held (record.c). */
 int64_t pyad_nary_locked(int op, const int64_t *handles, const double *constants, size_t n);
+int64_t pyad_leaf_locked(double value);
 void pyad_decref(uint32_t node);
 
 /* Compact when more than half of a long tape is dead; handles stay valid,

@@ -44,18 +44,18 @@ for _op in OPS:
         _BULK[_uf] = (_op.code, _op.arity, _op.name)
 
 
-# Vars made and read without a Python frame per element: map() over the
-# C-level constructor and the slot's descriptor.
+# Handles read without a Python frame per element: map() over the slot's
+# descriptor.
 _slot: Any = VarBase.__dict__["_h"]  # the slot's member descriptor (C)
-_set_h = _slot.__set__
 _get_h = _slot.__get__
 
 
-def _new_vars(handles: list[int]) -> list[Var]:
-    vs = list(map(_new, repeat(Var, len(handles))))
-    for _ in map(_set_h, vs, handles):
-        pass
-    return vs
+def handleless(n: int) -> list[Var]:
+    """n Vars with no handle yet, for a C call to give its new nodes to
+    before it returns (pyad_py_leaves, pyad_py_grad_graph,
+    pyad_py_record_many), so that Ctrl-C cannot land between a node's
+    birth and a Var owning it. No Python frame per Var."""
+    return list(map(_new, repeat(Var, n)))
 
 
 def var_array(items: Any, shape: tuple[int, ...]) -> VarArray:
@@ -118,17 +118,18 @@ def _record(code: int, arity: int, name: str, inputs: tuple[Any, ...]) -> Any:
         C[j] = p[1]  # type: ignore[index]
     out = np.empty(max(n, 1), np.int64)
     failed = ffi.new("size_t *")
-    st = lib.pyad_record_many(
+    vs = handleless(n)
+    st = lib.pyad_py_record_many(
         code, arity, n, ffi.from_buffer("int64_t[]", H) if n else ffi.NULL,
         ffi.from_buffer("double[]", C) if n else ffi.NULL, ffi.from_buffer("int64_t[]", out),
-        failed,
+        failed, id(vs),
     )  # fmt: skip
     if st < 0:
         k = failed[0]
         Hf, Cf = H.reshape(arity, n), C.reshape(arity, n)
         operands = [_fmt(_wrap_const(Hf[j, k], Cf[j, k])) for j in range(arity)] if n else []
         check(st, f"{name}({', '.join(operands)})")
-    return var_array(_new_vars(out[:n].tolist()), shape)
+    return var_array(vs, shape)
 
 
 def _wrap_const(h: int, c: float) -> Any:

@@ -3,26 +3,20 @@
 The backward pass from a Var is recorded as ops (pyad_grad_graph) with
 respect to every live Var it depends on; each gradient is kept in
 var.graph_grads under its Var's handle, where .grad finds it. Entries die
-with their Vars (while the table is not empty, the C finalizer calls
-var.py's death hook, which drops them). Accumulation follows PyTorch: a later backward adds
-to the gradient, numerically or as a graph, and zero_grad drops it.
+with their Vars (the C finalizer deletes them: csrc/pyvar.c). Accumulation
+follows PyTorch: a later backward adds to the gradient, numerically or as
+a graph, and zero_grad drops it.
 """
 
 from __future__ import annotations
 
 from . import _lib
+from ._arrays import handleless
 from ._lib import ffi, lib
 from ._types import Real
 from .errors import check
 from .reals import as_float
-from .var import (
-    Var,
-    _new,
-    graph_grads,
-    graph_grads_lock,
-    use_fast_del,
-    use_graph_del,
-)
+from .var import Var, graph_grads
 
 
 def _handles_below(out: Var) -> list[int]:
@@ -37,18 +31,10 @@ def _handles_below(out: Var) -> list[int]:
         cap = count[0]
 
 
-def _wrap(h: int) -> Var:
-    v = _new(Var)
-    v._h = h
-    return v
-
-
 def set_graph_grad(h: int, g: Var) -> None:
     """Make g the gradient of the Var of handle h (its numeric .grad is
     cleared: the Var holds it all)."""
-    with graph_grads_lock:
-        use_graph_del()
-        graph_grads[h] = g
+    graph_grads[h] = g
     check(lib.pyad_set_grad(h, 0.0))
 
 
@@ -73,8 +59,6 @@ def backward_graph(out: Var, seed: Real | Var) -> None:
         finally:
             for h in set(_lib.dead):
                 graph_grads.pop(h, None)
-    if not graph_grads:
-        use_fast_del()
 
 
 def _record(out: Var, seed_h: int, seed_c: float) -> None:
@@ -82,13 +66,13 @@ def _record(out: Var, seed_h: int, seed_c: float) -> None:
     n = len(handles)
     res = ffi.new("int64_t[]", max(n, 1))
     hbuf = ffi.new("int64_t[]", handles or [0])
-    check(lib.pyad_grad_graph(out._h, seed_h, seed_c, hbuf, n, 0, res), "backward")
-    made = ffi.unpack(res, n)
+    made = handleless(n)  # C gives them the new nodes (Ctrl-C: pyad_py_grad_graph)
+    check(lib.pyad_py_grad_graph(out._h, seed_h, seed_c, hbuf, n, 0, res, id(made)), "backward")
+    made_h = ffi.unpack(res, n)
     numeric = [lib.pyad_grad(h) for h in handles]  # all read before any is cleared
-    for h, gh, c in zip(handles, made, numeric):
+    for h, gh, g, c in zip(handles, made_h, made, numeric):
         if gh < 0:  # out does not depend on it through a non-zero partial
             continue
-        g = _wrap(gh)
         old = graph_grads.get(h)
         if old is not None:
             g = old + g
@@ -112,5 +96,3 @@ def forget_below(out: Var) -> None:
     """Drop the Var gradients of every Var out depends on (zero_grad)."""
     for h in _handles_below(out):
         graph_grads.pop(h, None)
-    if not graph_grads:
-        use_fast_del()

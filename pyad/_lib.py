@@ -68,7 +68,7 @@ __all__ = [
     "CallBase",
     "fast_call",
     "exact_var",
-    "set_death_hook",
+    "set_graph_grads",
 ]
 
 # ---- the record buffer ------------------------------------------------------
@@ -102,6 +102,7 @@ if TYPE_CHECKING:
         def extend(self, hs: Iterable[int], /) -> None: ...
         def pop(self) -> int: ...  # IndexError when empty
         def clear(self) -> None: ...
+        def move_to(self, other: HandleStack, /) -> None: ...
         def __len__(self) -> int: ...
         def __getitem__(self, i: int, /) -> int: ...
         def __iter__(self) -> Iterator[int]: ...
@@ -115,13 +116,14 @@ if TYPE_CHECKING:
 
         @classmethod
         def _fresh(cls) -> Any: ...  # a new instance owning a handle of `free`
+        def _take_reserved(self) -> int: ...  # self takes a handle of `free`
         @classmethod
         def _bind_operator(
             cls, name: str, code: int, forward: Any, reflected: Any, pending: RecordBuffer, /
         ) -> None: ...  # the C number slot of operator `name` (pyad/ops.py)
 
     def _var_class() -> type: ...
-    def set_death_hook(fn: Callable[[int], None] | None, /) -> Callable[[int], None] | None: ...
+    def set_graph_grads(d: dict[int, Any] | None, /) -> dict[int, Any] | None: ...
 
 else:
     _ns: dict[str, Any] = {}
@@ -129,7 +131,7 @@ else:
         raise MemoryError("pyad: cannot make the Var class")
     VarBase = _ns.pop("VarBase")
     pending, dead, free = _ns.pop("pending"), _ns.pop("dead"), _ns.pop("free")
-    _var_class, set_death_hook = _ns.pop("var_class"), _ns.pop("set_death_hook")
+    _var_class, set_graph_grads = _ns.pop("var_class"), _ns.pop("set_graph_grads")
 
 # The base class of pyad.Compiled, made in C (csrc/pycall.c): its call at
 # one point of floats runs no Python frame; anything else goes to `_call`.
@@ -203,8 +205,7 @@ def _set_direct(on: bool) -> None:
     with _refill_lock:
         direct[0] += 1 if on else -1
         if on:  # give the reserved handles back (C frees a reserved handle)
-            dead.extend(free)
-            free.clear()
+            free.move_to(dead)
 
 
 def _set_errmode(mode: int) -> int:

@@ -78,7 +78,28 @@ class _Lib:
         failed: Any,
         /,
     ) -> int: ...
-    def pyad_py_nary(self, op: int, items: int, /) -> int: ...
+    def pyad_py_op(
+        self,
+        op: int,
+        a: int,
+        b: int,
+        ca: float,
+        cb: float,
+        consts: int,
+        out: int,
+        /,
+    ) -> int: ...
+    def pyad_py_nary_to(
+        self,
+        op: int,
+        handles: Any,
+        constants: Any,
+        n: int,
+        out: int,
+        /,
+    ) -> int: ...
+    def pyad_py_leaf(self, value: float, out: int, /) -> int: ...
+    def pyad_py_nary(self, op: int, items: int, out: int, /) -> int: ...
     def pyad_py_var_base(self, ns: int, /) -> int: ...
     def pyad_py_call_base(self, ns: int, /) -> int: ...
     def pyad_eval(self, op: int, x: Any, n: int, out: Any, /) -> int: ...
@@ -477,6 +498,31 @@ class _Lib:
         consts: Any,
         out: Any,
         failed: Any,
+        /,
+    ) -> int: ...
+    def pyad_py_leaves(self, values: Any, n: int, handles: Any, vars: int, /) -> int: ...
+    def pyad_py_grad_graph(
+        self,
+        out: int,
+        seed_h: int,
+        seed_c: float,
+        wrt: Any,
+        n_wrt: int,
+        stop_at_wrt: int,
+        grad_out: Any,
+        vars: int,
+        /,
+    ) -> int: ...
+    def pyad_py_record_many(
+        self,
+        op: int,
+        arity: int,
+        n: int,
+        handles: Any,
+        consts: Any,
+        out: Any,
+        failed: Any,
+        vars: int,
         /,
     ) -> int: ...
 

@@ -18,42 +18,51 @@ Closure Vars captured by a function called at top level are constants.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple
 
 import numpy as np
 
 from . import ops as _ops
-from ._arrays import var_array
+from ._arrays import handleless, var_array
 from ._lib import ffi, lib
 from .dropped import watching
 from .errors import check
 from .frozen import compile_tracing
 from .pytree import TreeDef, flatten, unflatten
 from .reals import as_float
-from .var import Var, _new
+from .var import Var
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-_local = threading.local()
+
+class _Local(threading.local):
+    depth = 0  # transforms' functions running on this thread (see inside)
+
+
+_local = _Local()
 _pos: Callable[[Var], Var] = _ops.pos
 
 
 def outer_active() -> bool:
     """True inside a transform's function, or while pyad.compile traces."""
-    return getattr(_local, "depth", 0) > 0 or compile_tracing()
+    return _local.depth > 0 or compile_tracing()
 
 
-@contextmanager
-def inside() -> Iterator[None]:
-    """Mark the calling thread as running a transform's function."""
-    _local.depth = getattr(_local, "depth", 0) + 1
-    try:
-        yield
-    finally:
+class inside:
+    """Context manager: mark the calling thread as running a transform's
+    function. Neither method makes a call: CPython runs signal handlers as
+    a call returns, so Ctrl-C cannot land between a method's start and its
+    change of the depth (a depth left one too high would make every later
+    top-level transform nest, returning Vars)."""
+
+    def __enter__(self) -> None:
+        _local.depth += 1
+
+    def __exit__(self, *exc: object) -> Literal[False]:
         _local.depth -= 1
+        return False
 
 
 # argnums: an int or an iterable of ints, checked here
@@ -119,20 +128,15 @@ def has_var(tree: Any) -> bool:
     return False
 
 
-def wrap(h: int) -> Var:
-    v = _new(Var)
-    v._h = h
-    return v
-
-
 def make_leaves(values: Sequence[float]) -> list[Var]:
     """New leaf Vars, in one C call."""
     n = len(values)
     if n == 0:
         return []
+    vs = handleless(n)
     buf = ffi.new("int64_t[]", n)
-    check(lib.pyad_leaves(ffi.new("double[]", values), n, buf), "making leaves")
-    return [wrap(h) for h in ffi.unpack(buf, n)]
+    check(lib.pyad_py_leaves(ffi.new("double[]", values), n, buf, id(vs)), "making leaves")
+    return vs
 
 
 def assemble(items: Sequence[Any], shape: tuple[int, ...] | None) -> Any:
@@ -327,8 +331,9 @@ def grad_graph(out: Var | float, wrt: Sequence[Var], seed: Var | float = 1.0) ->
     res = ffi.new("int64_t[]", n)
     hwrt = ffi.new("int64_t[]", [w._h for w in wrt])
     seed_h, seed_c = (seed._h, 0.0) if isinstance(seed, Var) else (-1, float(seed))
-    check(lib.pyad_grad_graph(out._h, seed_h, seed_c, hwrt, n, 1, res), "grad (nested)")
-    return [wrap(h) if h >= 0 else 0.0 for h in ffi.unpack(res, n)]
+    vs = handleless(n)
+    check(lib.pyad_py_grad_graph(out._h, seed_h, seed_c, hwrt, n, 1, res, id(vs)), "grad (nested)")
+    return [v if h >= 0 else 0.0 for v, h in zip(vs, ffi.unpack(res, n))]
 
 
 def weighted_sum(weights: Sequence[Any], items: Sequence[Any]) -> Var | float:

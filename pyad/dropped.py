@@ -100,17 +100,25 @@ class watching:
     def __init__(self, inputs: Sequence[Var], where: Literal["grad", "compile"]) -> None:
         self.watch = _Watch(inputs, where)
 
+    # Ctrl-C: CPython runs signal handlers as a call returns. The watch is
+    # pushed by the last statement of __enter__, after every call (`+=`
+    # calls nothing a handler can follow), so an interrupted __enter__
+    # leaves no watch (holding its Vars) on the stack; a count left one
+    # too high only keeps the float hook set, which finds nothing to do.
+
     def __enter__(self) -> None:
         global _active
         stack: list[_Watch] = _local.__dict__.setdefault("stack", [])
-        stack.append(self.watch)
         with _lock:
             _active += 1
             _var.float_hook = _on_float
+        stack += (self.watch,)
 
     def __exit__(self, *exc: object) -> Literal[False]:
         global _active
-        _local.stack.pop()
+        stack: list[_Watch] = _local.stack
+        if stack and stack[-1] is self.watch:
+            del stack[-1]
         with _lock:
             _active -= 1
             if not _active:

@@ -19,7 +19,6 @@ import os
 import threading
 
 from . import _lib, compiled, dropped, pool, tracing
-from . import var as _var
 from ._lib import lib
 
 __all__: list[str] = []
@@ -32,7 +31,6 @@ def _locks() -> list[threading.Lock | threading.RLock]:
         tracing._tracers_lock,
         pool._pool_lock,
         dropped._lock,
-        _var.graph_grads_lock,
         _lib._refill_lock,
     ]
 

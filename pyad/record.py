@@ -126,20 +126,20 @@ _CONST0, _CONST1 = lib.PYAD_REC_CONST0, lib.PYAD_REC_CONST1
 
 def _direct(op: int, name: str, a: Any, b: Any) -> Var:
     """Record op on a and b (each a Var or a float; one is a Var) by a
-    direct C call, which checks the error mode at the op."""
+    direct C call, which checks the error mode at the op. The C call gives
+    the new node to v, made first, so that Ctrl-C cannot land between
+    the two (csrc/pybridge.c)."""
     sync()
+    v = _new(Var)
     if isinstance(a, Var):
-        h = (
-            core.pyad_binary(op, a._h, b._h)
-            if isinstance(b, Var)
-            else core.pyad_binary_vc(op, a._h, b)
-        )
+        if isinstance(b, Var):
+            h = core.pyad_py_op(op, a._h, b._h, 0.0, 0.0, 0, id(v))
+        else:
+            h = core.pyad_py_op(op, a._h, 0, 0.0, b, 2, id(v))
     else:
-        h = core.pyad_binary_cv(op, a, b._h)
+        h = core.pyad_py_op(op, 0, b._h, a, 0.0, 1, id(v))
     if h < 0:
         _fail(h, name, a, b)
-    v = _new(Var)
-    v._h = h
     return v
 
 
@@ -243,13 +243,12 @@ def unary(name: str) -> UnaryFunction:
         if type(x) is Var or isinstance(x, Var):
             try:
                 v = _fresh()
-            except IndexError:
+            except IndexError:  # direct mode, or a sync is due
                 sync()
-                h = core.pyad_unary(_op, x._h)
+                v = _new(Var)
+                h = core.pyad_py_op(_op, x._h, 0, 0.0, 0.0, 0, id(v))
                 if h < 0:
                     _fail(h, name, x)
-                v = _new(Var)
-                v._h = h
                 return v
             _rec((_op, x._h, 0, v._h))
             return v
@@ -269,9 +268,11 @@ def _record_nary(op: int, name: str, items: list[object]) -> Var | float:
     """Record op over items (Vars and real numbers, at least one Var) as one
     node; a float if there is no Var (evaluated by the same C code)."""
     # Exact Vars and floats: C reads the list itself (no arrays built here).
-    h = lib.pyad_py_nary(op, id(items))
+    # C gives the new node to v, made first (Ctrl-C: see _direct).
+    v = _new(Var)
+    h = lib.pyad_py_nary(op, id(items), id(v))
     if h == lib.PYAD_PY_OTHER:
-        general = _record_nary_items(op, name, items)
+        general = _record_nary_items(op, name, items, v)
         if isinstance(general, float):
             return general
         h = general
@@ -279,13 +280,12 @@ def _record_nary(op: int, name: str, items: list[object]) -> Var | float:
         shown = ", ".join(_fmt(x) for x in items[:8])
         more = f", ... ({len(items)} operands)" if len(items) > 8 else ""
         check(h, f"{name}({shown}{more})")
-    v = _new(Var)
-    v._h = h
     return v
 
 
-def _record_nary_items(op: int, name: str, items: list[object]) -> int | float:
-    """_record_nary for any items: the handle or status, or a float."""
+def _record_nary_items(op: int, name: str, items: list[object], v: Var) -> int | float:
+    """_record_nary for any items, giving the node to v: the handle or
+    status, or a float."""
     handles = [x._h for x in items if type(x) is Var]
     constants = ffi.NULL
     if len(handles) != len(items):
@@ -305,7 +305,7 @@ def _record_nary_items(op: int, name: str, items: list[object]) -> int | float:
         if all(h < 0 for h in handles):
             return eval_numbers(op, name, *consts)
         constants = ffi.new("double[]", consts)
-    h: int = lib.pyad_nary(op, ffi.new("int64_t[]", handles), constants, len(handles))
+    h: int = lib.pyad_py_nary_to(op, ffi.new("int64_t[]", handles), constants, len(handles), id(v))
     return h
 
 

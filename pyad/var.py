@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import math
 import operator
-import threading
 from typing import TYPE_CHECKING, Any, Callable, overload
 
-from ._lib import VarBase, core, exact_var, ffi, free, lib, pending, set_death_hook, sync
+from ._lib import VarBase, core, exact_var, ffi, lib, pending, set_graph_grads, sync
 from ._types import Real, _Method, _Operator, _Power, _Reflected
 from .errors import check
 from .reals import as_float, exact_real, integral_interval
@@ -36,11 +35,11 @@ float_hook: Callable[[Var], None] | None = None
 # Gradients that backward(create_graph=True) made, as Vars, keyed by the
 # handle of the Var whose .grad they are. Keyed by handle (an int), not by
 # Var, so that no node refers to its gradient: an entry dies with its Var
-# (while the table is not empty, the C finalizer calls a death hook that
-# drops it, so a Var's death costs no Python call otherwise). See
-# _graphgrad.py.
+# (the C finalizer deletes it, running no Python code, so that Ctrl-C
+# cannot leave it behind for the next Var given the handle; a Var's death
+# costs one C check while the table is empty). See _graphgrad.py.
 graph_grads: dict[int, Var] = {}
-graph_grads_lock = threading.Lock()
+set_graph_grads(graph_grads)
 
 
 def release_dead() -> None:
@@ -103,13 +102,14 @@ class Var(VarBase):
                     "Var(v.val) / v.detach() for a new leaf"
                 )
             raise TypeError(f"Var() expects a real number, not {type(value).__name__}")
+        # Each branch makes self own its handle in one C call, so that
+        # Ctrl-C cannot land between the handle's birth and self owning it.
         try:
-            h = free.pop()
+            h = self._take_reserved()
         except IndexError:  # no reserved handle (or direct mode): record now
             sync()
-            self._h = check(core.pyad_leaf(x))
-        else:
-            self._h = h  # owned before the record names it (see record.py)
+            check(core.pyad_py_leaf(x, id(self)))
+        else:  # owned before the record names it (see record.py)
             pending.append((_LEAF, x, 0, h))
 
     # ---- state --------------------------------------------------------
@@ -161,8 +161,6 @@ class Var(VarBase):
             raise TypeError(f".grad must be a real number, not {type(value).__name__}")
         if graph_grads:
             graph_grads.pop(self._h, None)
-            if not graph_grads:
-                use_fast_del()
         check(lib.pyad_set_grad(self._h, x))
 
     @property
@@ -376,33 +374,6 @@ class Var(VarBase):
         if not self.is_leaf:
             raise TypeError("only leaf Vars can be pickled; pickle float(v), or use v.detach()")
         return (_leaf_from_state, (self.val, self.grad))
-
-
-def _drop_graph_grad(h: int) -> None:
-    # The death hook while graph_grads is not empty: the gradient Var of a
-    # Var that dies goes with it (before its handle can be reused).
-    if graph_grads:
-        graph_grads.pop(h, None)
-        if not graph_grads:
-            use_fast_del()
-
-
-def use_fast_del() -> None:
-    """Stop the death hook if graph_grads is empty. Never waits: the hook
-    may run while this thread holds the lock, and keeping it a while
-    longer is harmless."""
-    if graph_grads_lock.acquire(False):
-        try:
-            if not graph_grads:
-                set_death_hook(None)
-        finally:
-            graph_grads_lock.release()
-
-
-def use_graph_del() -> None:
-    """Start the death hook that drops graph_grads entries; call with the
-    lock held, before adding an entry."""
-    set_death_hook(_drop_graph_grad)
 
 
 def _leaf_from_state(val: float, grad: float) -> Var:

@@ -307,3 +307,74 @@ def test_ctrl_c_at_any_moment_of_eager_recording(tmp_path):
         timeout=120,
     )
     assert out.split() == ["ok", "True"]
+
+
+def test_ctrl_c_at_any_moment_of_nary_and_direct_recording(tmp_path):
+    """As above, for the ops recorded now rather than buffered: pyad.sum,
+    dot and logsumexp, and every op and Var() inside a raising errstate
+    (direct mode). Their C calls create a node and return; an interrupt as
+    one returns must not lose it (csrc/pybridge.c gives it to a Var made
+    first). Afterwards values and gradients are exact, and every node is
+    freed."""
+    from support import run_script
+
+    out = run_script(
+        tmp_path,
+        """
+        import gc, math, signal
+        import pyad
+
+        base = pyad.live_nodes()
+        armed = False
+
+        def interrupt(*args):  # one-shot per rep, as above
+            global armed
+            if armed:
+                armed = False
+                raise KeyboardInterrupt
+
+        def work(x):
+            y = x
+            for _ in range(6):
+                y = pyad.sum([pyad.sin(y), x, 0.5]) * 0.5
+                y = pyad.dot([y, x], [1.0, 0.25]) + pyad.logsumexp([y, x]) * 0.0
+            return y
+
+        def run(direct):
+            if direct:
+                with pyad.errstate(all="raise"):
+                    x = pyad.Var(0.5)
+                    return x, work(x)
+            x = pyad.Var(0.5)
+            return x, work(x)
+
+        signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL, 0.00005, 0.00005)
+        hits = 0
+        for rep in range(2000):
+            try:
+                armed = True
+                x, y = run(rep % 2 == 1)
+                y.backward()
+                del x, y
+                armed = False
+            except KeyboardInterrupt:
+                hits += 1
+        armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        x, y = run(False)
+        y.backward()
+        v, d = 0.5, 1.0
+        for _ in range(6):
+            v, d = (math.sin(v) + 0.5 + 0.5) * 0.5, (math.cos(v) * d + 1.0) * 0.5
+            v, d = v + 0.5 * 0.25, d + 0.25
+        assert abs(y.val - v) <= 1e-15 and abs(x.grad - d) <= 1e-12 * abs(d), (y.val, v, x.grad, d)
+        del x, y
+        gc.collect()
+        pyad.var.release_dead()
+        assert pyad.live_nodes() == base, (pyad.live_nodes(), base)
+        print("ok", hits > 0)
+        """,
+        timeout=120,
+    )
+    assert out.split() == ["ok", "True"]

@@ -1,7 +1,8 @@
 """pyad.Var is made in C without GC support (csrc/pyvar.c, @exact_var in
 pyad/_lib.py): it reads as its class statement does, its instances carry no
 GC header, subclasses still work, and every Var that dies gives its handle
-back, whatever its class does in __del__ and whatever the death hook does."""
+back, whatever its class does in __del__, and drops its create_graph
+gradient in C."""
 
 import gc
 import inspect
@@ -13,7 +14,7 @@ import pytest
 import pyad
 from pyad import Var
 from pyad import var as var_module
-from pyad._lib import VarBase, exact_var, set_death_hook, sync
+from pyad._lib import VarBase, exact_var, set_graph_grads, sync
 
 
 def live_after_gc():
@@ -79,46 +80,49 @@ def test_subclasses_record_and_give_their_handles_back():
     assert SubWithDel.deaths == deaths + 1
 
 
-def test_a_failing_death_hook_loses_no_handle(monkeypatch):
-    seen = []
-    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
-    base = live_after_gc()
-    calls = []
-
-    def hook(h):
-        calls.append(h)
-        raise RuntimeError("hook")
-
-    old = set_death_hook(hook)
+def test_a_dying_var_drops_its_gradient_entry_in_c():
+    a = Var(1.0)
+    b = a * 2.0
+    h = b._h
+    var_module.graph_grads[h] = Var(7.0)
+    other = object()
+    var_module.graph_grads[-5] = other  # not a handle: left alone
     try:
-        a = Var(1.0)
-        b = a * 2.0
-        h = b._h
         del b
+        assert h not in var_module.graph_grads
+        assert var_module.graph_grads[-5] is other
     finally:
-        set_death_hook(old)
-    assert calls == [h] and seen == [RuntimeError]
+        var_module.graph_grads.pop(-5, None)
+    del a
+    assert not var_module.graph_grads
+
+
+def test_dropping_the_gradient_keeps_a_pending_exception_and_loses_no_handle():
+    base = live_after_gc()
+    a = Var(1.0)
+    with pytest.raises(KeyError):
+        try:
+            raise KeyError("kept")
+        finally:
+            v = a * 3.0
+            var_module.graph_grads[v._h] = a * 4.0
+            del v  # its entry goes while the KeyError is being raised
+    assert not var_module.graph_grads
     del a
     assert live_after_gc() == base
 
 
-def test_the_death_hook_keeps_a_pending_exception():
-    old = set_death_hook(lambda h: None)
-    try:
-        with pytest.raises(KeyError):
-            try:
-                raise KeyError("kept")
-            finally:
-                v = Var(1.0) * 3.0
-                del v  # the hook runs while the KeyError is being raised
-    finally:
-        set_death_hook(old)
-
-
-def test_set_death_hook_checks_its_argument():
+def test_set_graph_grads_checks_its_argument():
     with pytest.raises(TypeError):
-        set_death_hook(3)
-    assert set_death_hook(None) is None
+        set_graph_grads(3)
+    with pytest.raises(TypeError):  # a subclass could run Python on deletion
+        set_graph_grads(type("D", (dict,), {})())
+    old = set_graph_grads(None)
+    try:
+        assert old is var_module.graph_grads
+        assert set_graph_grads(None) is None
+    finally:
+        set_graph_grads(old)
 
 
 def test_exact_var_refuses_a_class_with_fields():

@@ -35,20 +35,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._lib import ffi, lib
+from .batchjob import BatchJob
 from .errors import check
 from .pool import MAX_WORKERS, participants, run_job
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from .program import Info, Program
+    from .program import Program
 
     FloatArray = npt.NDArray[np.float64]
 
 __all__ = ["Lean", "batch"]
 
 _F64 = np.dtype(np.float64)
-_NO_FAILURE: Info = (-1, -1, -1)
 
 
 class Lean:
@@ -65,73 +65,6 @@ class Lean:
         self.n_out: int = prog.n_out
         self.cost: int = prog.n_ops
         self.one = one
-
-
-class _Job:
-    """One batch call's buffers (a pool.Job). Every cdata C reads or writes
-    belongs to this object; pool.run_job returns only when no C call runs."""
-
-    __slots__ = (
-        "N", "cost", "ptr", "n_in", "x", "stride", "keep", "vp", "n_values",
-        "gp", "n_grads", "fp", "nfail", "info", "flags", "misses",
-    )  # fmt: skip
-
-    def __init__(self, lean: Lean, N: int, k: int, x: Any, stride: Any, keep: object) -> None:
-        self.N = N
-        self.cost = lean.cost
-        self.ptr = lean.ptr
-        self.n_in = lean.n_in
-        self.x, self.stride = x, stride
-        self.keep = keep  # what the pointers of x point into
-        self.vp: Any = ffi.NULL
-        self.gp: Any = ffi.NULL
-        self.fp: Any = ffi.NULL
-        self.n_values = self.n_grads = 0
-        # per participant: its guard misses (summed over its C calls), and
-        # the C call's out-parameters (one participant runs on one thread)
-        self.misses = [0] * k
-        self.nfail = ffi.new("size_t[]", k)
-        self.info = ffi.new("pyad_fail_info[]", k)
-        # k == 1: nobody cancels (pool.chunks runs on this thread alone)
-        self.flags = ffi.new("int[]", k) if k > 1 else None
-
-    def cancel(self, s: int) -> None:
-        if self.flags is not None:  # only shared jobs (k > 1) are cancelled
-            lib.pyad_cancel(self.flags + s)
-
-    def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]:
-        """Points [lo, hi) under error mode `mode` (per thread), as
-        replay._Batch.run."""
-        nfail = self.nfail + s
-        info = self.info + s
-        old = lib.pyad_set_errmode(mode)
-        try:
-            st = lib.pyad_program_eval_batch(
-                self.ptr,
-                self.x,
-                self.stride,
-                self.n_in,
-                self.N,
-                lo,
-                hi,
-                self.vp,
-                self.n_values,
-                self.gp,
-                self.n_grads,
-                self.fp,
-                self.N,
-                nfail,
-                info,
-                ffi.NULL if self.flags is None else self.flags + s,
-            )
-        finally:
-            lib.pyad_set_errmode(old)
-        self.misses[s] += nfail[0]
-        if st:
-            return st, (info.point, info.node, info.guard)
-        return 0, _NO_FAILURE
-
-    run_slice = run
 
 
 def batch(
@@ -177,15 +110,16 @@ def batch(
     if N < 2 * k:  # as pool.slices
         k = 1
     k = participants(N, k, lean.cost)
-    x = ffi.new("double *[]", ptrs)
-    job = _Job(lean, N, k, x, ffi.new("size_t[]", strides), (ptrs, xs))
-    job.vp = ffi.from_buffer("double[]", values)
-    job.n_values = N * m
+    gp, n_grads = ffi.NULL, 0
     if grads is not None:
-        job.n_grads = N * m * n
-        job.gp = ffi.from_buffer("double[]", grads) if job.n_grads else ffi.new("double[1]")
+        n_grads = grads.size
+        gp = ffi.from_buffer("double[]", grads) if n_grads else ffi.new("double[1]")
     fail = np.empty(N, dtype=np.uint8)
-    job.fp = ffi.from_buffer("uint8_t[]", fail)
+    job = BatchJob(
+        lean.ptr, ffi.new("double *[]", ptrs), ffi.new("size_t[]", strides), n, N,
+        ffi.from_buffer("double[]", values), N * m, gp, n_grads,
+        ffi.from_buffer("uint8_t[]", fail), N, lean.cost, k, (ptrs, xs),
+    )  # fmt: skip
     st, info = run_job(job, k)
     if st != 0 and (st == lib.PYAD_ERR_GUARD or info[0] < 0):
         # not about a point (out of memory): raised as the general path's

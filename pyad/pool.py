@@ -1,9 +1,9 @@
 """The replay pool: how a batch job's points are run, on the calling thread
 or shared with worker threads (workers=k).
 
-A job (replay._Batch, lanes.LaneJob) runs points [lo, hi) in C with the GIL
-released. Two rules make it safe to interrupt (Ctrl-C) or fail at any
-moment:
+A job (batchjob.BatchJob, lanes.LaneJob) runs points [lo, hi) in C with
+the GIL released. Two rules make it safe to interrupt (Ctrl-C) or fail at
+any moment:
 
 * The calling thread only ever makes short C calls (about _CHUNK_SECONDS
   each, see chunks()), so that Python's signal handlers, run between two,
@@ -105,7 +105,7 @@ def forget_pool() -> None:
 
 
 class Job(Protocol):
-    """A batch call as run_job runs it (replay._Batch, lanes.LaneJob).
+    """A batch call as run_job runs it (batchjob.BatchJob, lanes.LaneJob).
     Participant s (0 = the calling thread) polls its own cancel flag."""
 
     N: int

@@ -2,9 +2,10 @@
 shared with the replay pool's threads (workers=k; pyad.pool runs the job).
 
 No C call outlives the buffers it was given: a call's buffers (inputs,
-outputs, the cancel flags) all belong to one _Batch, and every participant
-runs a method of it, so they live at least as long as any C call uses them
-(pyad.pool cancels and awaits the participants before an exception leaves).
+outputs, the cancel flags) all belong to one _Batch (a batchjob.BatchJob),
+and every participant runs a method of it, so they live at least as long
+as any C call uses them (pyad.pool cancels and awaits the participants
+before an exception leaves).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._lib import ffi, lib
+from ._lib import ffi
+from .batchjob import BatchJob
 from .columns import Columns, dbl
 from .pool import MAX_WORKERS, check_workers, run_job, slices
 from .reals import as_float
@@ -74,10 +76,12 @@ def parse_args(xs: Sequence[Any]) -> tuple[list[Column], int | None]:
     return vals, N
 
 
-class _Batch:
-    """One batch call: every buffer C reads or writes, and the cancel flag.
-    The C pointers stay valid as long as this object lives. cols: a
-    Columns, or a list of per-input columns (1-D arrays of N, or floats)."""
+class _Batch(BatchJob):
+    """One batch call: its inputs laid out for C (cols: a Columns, or a
+    list of per-input columns, 1-D arrays of N or floats) and its results,
+    values (N, m), grads (N, m, n) or None, and the guard_fail mask."""
+
+    __slots__ = ("values", "grads", "fail")
 
     def __init__(
         self,
@@ -95,60 +99,18 @@ class _Batch:
             cols = Columns.of_columns(cols, N)
         if cols.n != n or cols.N != N:
             raise TypeError(f"pyad: this trace takes {n} inputs, not {cols.n}")
-        self.prog = prog
-        self.N = N
-        self.cost = prog.n_ops  # op evaluations per point
-        self._keep, self.x, self.stride = cols.pointers()
+        keep, x, stride = cols.pointers()
         self.values: FloatArray = np.empty((N, m))
         self.grads: FloatArray | None = np.empty((N, m, n)) if want_grad else None
         self.fail = np.empty(N, dtype=np.uint8)
-        self.vp = dbl(self.values)
-        self.gp = ffi.NULL
-        self.n_grads = 0
+        gp, n_grads = ffi.NULL, 0
         if self.grads is not None:
-            self.n_grads = self.grads.size
-            self.gp = dbl(self.grads)
-        self.fp = ffi.from_buffer("uint8_t[]", self.fail) if N else ffi.new("uint8_t[1]")
-        # One cancel flag per participant (raised by pyad_cancel, polled by C
-        # between blocks of points).
-        self.flags = ffi.new("int[]", n_slices)
-
-    def cancel(self, s: int) -> None:
-        """Ask participant s to stop at its next block of points."""
-        lib.pyad_cancel(self.flags + s)
-
-    def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]:
-        """Points [lo, hi), by participant s, under error mode `mode`
-        (workers run with the caller's mode: it is per thread)."""
-        nfail = ffi.new("size_t *")
-        info = ffi.new("pyad_fail_info *")
-        old = lib.pyad_set_errmode(mode)
-        try:
-            st = lib.pyad_program_eval_batch(
-                self.prog.ptr,
-                self.x,
-                self.stride,
-                self.prog.n_in,
-                self.N,
-                lo,
-                hi,
-                self.vp,
-                self.values.size,
-                self.gp,
-                self.n_grads,
-                self.fp,
-                self.fail.size,
-                nfail,
-                info,
-                self.flags + s,
-            )
-        finally:
-            lib.pyad_set_errmode(old)
-        return st, (info.point, info.node, info.guard)
-
-    # A shared chunk is one C call (pyad.pool bounds its size): C polls the
-    # cancel flag.
-    run_slice = run
+            gp, n_grads = dbl(self.grads), self.grads.size
+        fp = ffi.from_buffer("uint8_t[]", self.fail) if N else ffi.new("uint8_t[1]")
+        super().__init__(
+            prog.ptr, x, stride, n, N, dbl(self.values), self.values.size, gp, n_grads,
+            fp, self.fail.size, prog.n_ops, n_slices, (prog, keep),
+        )  # fmt: skip
 
 
 def eval_batch(

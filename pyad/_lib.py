@@ -167,10 +167,7 @@ def fast_call(cls: _C) -> _C:
     if "__call__" in vars(cls):
         raise TypeError(f"fast_call: {cls.__qualname__} defines __call__")
     made = _fast_call_class(cls, f"{cls.__module__}.{cls.__qualname__}")
-    for name, value in vars(cls).items():
-        if name not in _KEPT:
-            setattr(made, name, value)
-    return cast(_C, made)
+    return _copy_namespace(cls, made)
 
 
 def exact_var(cls: _C) -> _C:
@@ -183,7 +180,12 @@ def exact_var(cls: _C) -> _C:
         raise TypeError(f"exact_var: {cls.__qualname__} must add no field to VarBase")
     if f"{cls.__module__}.{cls.__qualname__}" != "pyad.var.Var":
         raise TypeError(f"exact_var: only for pyad.var.Var, not {cls.__qualname__}")
-    made = _var_class()  # named pyad.var.Var (csrc/pyvar.c)
+    return _copy_namespace(cls, _var_class())  # named pyad.var.Var (csrc/pyvar.c)
+
+
+def _copy_namespace(cls: _C, made: type) -> _C:
+    """made, a class made in C to stand for cls, with a copy of cls's
+    namespace but for the names of its own layout (_KEPT, __slots__)."""
     for name, value in vars(cls).items():
         if name not in _KEPT and name != "__slots__":
             setattr(made, name, value)

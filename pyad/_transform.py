@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
 import numpy as np
 
 from . import ops as _ops
 from ._arrays import handleless, var_array
 from ._lib import ffi, lib
-from .dropped import watching
+from .dropped import Watch, begin_watching, end_watching, watch_stack
 from .errors import check
 from .frozen import compile_tracing
 from .pytree import TreeDef, flatten, unflatten
@@ -48,21 +48,6 @@ _pos: Callable[[Var], Var] = _ops.pos
 def outer_active() -> bool:
     """True inside a transform's function, or while pyad.compile traces."""
     return _local.depth > 0 or compile_tracing()
-
-
-class inside:
-    """Context manager: mark the calling thread as running a transform's
-    function. Neither method makes a call: CPython runs signal handlers as
-    a call returns, so Ctrl-C cannot land between a method's start and its
-    change of the depth (a depth left one too high would make every later
-    top-level transform nest, returning Vars)."""
-
-    def __enter__(self) -> None:
-        _local.depth += 1
-
-    def __exit__(self, *exc: object) -> Literal[False]:
-        _local.depth -= 1
-        return False
 
 
 # argnums: an int or an iterable of ints, checked here
@@ -296,8 +281,26 @@ def trace(
     or when force_nested (Vars among the directions)."""
     nested = force_nested or outer_active() or has_var(list(args))
     inputs = Inputs(args, nums, nested)
-    with inside(), watching(inputs.vars, "grad"):  # float(v) of a dependent Var warns
+    # While f runs: the thread's depth says it is inside a transform, and
+    # the watch makes float(v) of a Var that depends on the inputs warn.
+    # Ctrl-C: CPython runs signal handlers as a call returns and as a
+    # Python function (an __exit__) starts. So no call separates the depth's
+    # rise from the try, nor the finally from the depth's and the watch's
+    # fall, and the fall of the watch is a no-op if it was never pushed: a
+    # depth left high would make every later top-level transform nest and
+    # return Vars, a watch left behind would keep its Vars alive.
+    watch = Watch(inputs.vars, "grad")
+    stack = watch_stack()
+    _local.depth += 1
+    try:
+        begin_watching()
+        stack += (watch,)
         out = f(*inputs.args)
+    finally:
+        _local.depth -= 1
+        if stack and stack[-1] is watch:
+            del stack[-1]
+        end_watching()
     aux = None
     if has_aux:
         if not isinstance(out, (tuple, list)) or len(out) != 2:

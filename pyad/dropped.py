@@ -61,7 +61,7 @@ def _pyad_name(line: str) -> str | None:
     return None
 
 
-class _Watch:
+class Watch:
     """One running pyad.grad / value_and_grad call or compiled trace."""
 
     def __init__(self, inputs: Sequence[Var], where: Literal["grad", "compile"]) -> None:
@@ -95,39 +95,53 @@ _active = 0  # watches running in all threads
 
 
 class watching:
-    """Context manager: while a transform runs fn on the leaves `inputs`."""
+    """Context manager: while a transform runs fn on the leaves `inputs`
+    (pyad.compile's trace). _transform.trace does the same inline (see
+    there: Ctrl-C)."""
 
     def __init__(self, inputs: Sequence[Var], where: Literal["grad", "compile"]) -> None:
-        self.watch = _Watch(inputs, where)
-
-    # Ctrl-C: CPython runs signal handlers as a call returns. The watch is
-    # pushed by the last statement of __enter__, after every call (`+=`
-    # calls nothing a handler can follow), so an interrupted __enter__
-    # leaves no watch (holding its Vars) on the stack; a count left one
-    # too high only keeps the float hook set, which finds nothing to do.
+        self.watch = Watch(inputs, where)
 
     def __enter__(self) -> None:
-        global _active
-        stack: list[_Watch] = _local.__dict__.setdefault("stack", [])
-        with _lock:
-            _active += 1
-            _var.float_hook = _on_float
+        begin_watching()
+        stack = watch_stack()
         stack += (self.watch,)
 
     def __exit__(self, *exc: object) -> Literal[False]:
-        global _active
-        stack: list[_Watch] = _local.stack
+        stack = watch_stack()
         if stack and stack[-1] is self.watch:
             del stack[-1]
-        with _lock:
-            _active -= 1
-            if not _active:
-                _var.float_hook = None
+        end_watching()
         return False
 
 
+def watch_stack() -> list[Watch]:
+    """The calling thread's running watches, innermost last."""
+    stack: list[Watch] = _local.__dict__.setdefault("stack", [])
+    return stack
+
+
+def begin_watching() -> None:
+    """A watch starts, in some thread: float(v) is watched (end_watching
+    undoes it). A count left too high by an interrupt only keeps the hook
+    set, and it finds nothing to do."""
+    global _active
+    with _lock:
+        _active += 1
+        _var.float_hook = _on_float
+
+
+def end_watching() -> None:
+    global _active
+    with _lock:
+        _active -= 1
+        if _active <= 0:
+            _active = 0
+            _var.float_hook = None
+
+
 def _on_float(v: Var) -> None:
-    stack: list[_Watch] = getattr(_local, "stack", [])
+    stack: list[Watch] = getattr(_local, "stack", [])
     for watch in reversed(stack):
         if watch.depends(v):
             warnings.warn(_message(watch.where), GradientDroppedWarning, stacklevel=3)

@@ -94,27 +94,6 @@ _lock = threading.Lock()
 _active = 0  # watches running in all threads
 
 
-class watching:
-    """Context manager: while a transform runs fn on the leaves `inputs`
-    (pyad.compile's trace). _transform.trace does the same inline (see
-    there: Ctrl-C)."""
-
-    def __init__(self, inputs: Sequence[Var], where: Literal["grad", "compile"]) -> None:
-        self.watch = Watch(inputs, where)
-
-    def __enter__(self) -> None:
-        begin_watching()
-        stack = watch_stack()
-        stack += (self.watch,)
-
-    def __exit__(self, *exc: object) -> Literal[False]:
-        stack = watch_stack()
-        if stack and stack[-1] is self.watch:
-            del stack[-1]
-        end_watching()
-        return False
-
-
 def watch_stack() -> list[Watch]:
     """The calling thread's running watches, innermost last."""
     stack: list[Watch] = _local.__dict__.setdefault("stack", [])

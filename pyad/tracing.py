@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from . import var as _var
 from ._lib import lib
-from .dropped import watching
+from .dropped import Watch, begin_watching, end_watching, watch_stack
 from .errors import PyadError
 from .program import export
 from .reals import as_float, exact_real
@@ -62,32 +62,50 @@ def _dispatch(kind: str, var: Var, other: object, result: Any) -> None:
 
 
 class _Tracing:
-    """Collect the guards of the calling thread, and the comparisons of
-    other threads, while in the block."""
+    """The guards of the calling thread, and the comparisons of other
+    threads, while a trace runs (see trace: Ctrl-C)."""
 
     def __init__(self) -> None:
         self.guards: list[Guard] = []
         self.foreign: list[Guard] = []
 
-    def __enter__(self) -> _Tracing:
-        tid = threading.get_ident()
-        with _tracers_lock:
-            _tracers.setdefault(tid, []).append(self)
-            _active.append(self)
-            _var.guard_hook = _dispatch
-        return self
 
-    def __exit__(self, *exc: object) -> Literal[False]:
-        tid = threading.get_ident()
+def _run_traced(fn: Callable[..., Any], leaves: list[Var], tracing: _Tracing) -> Any:
+    """fn(*leaves) with tracing registered (guards) and the leaves watched
+    (float(v) warns). Ctrl-C: CPython runs signal handlers as a call
+    returns and as a Python function (an __exit__) starts, so every
+    registration is inside the try, and the finally undoes what was done
+    (each step a no-op if its registration never happened) with no call
+    before its last step: a trace left registered would make every later
+    comparison a guard of it, and every later transform on this thread
+    nest (returning Vars)."""
+    tid = threading.get_ident()
+    watch = Watch(leaves, "compile")
+    watches = watch_stack()
+    try:
         with _tracers_lock:
-            stack = _tracers[tid]
-            stack.remove(self)
-            if not stack:
+            if tid not in _tracers:
+                _tracers[tid] = []
+            _tracers[tid].append(tracing)
+            _active.append(tracing)
+            _var.guard_hook = _dispatch
+        begin_watching()
+        watches += (watch,)
+        return fn(*leaves)
+    finally:
+        if watches and watches[-1] is watch:
+            del watches[-1]
+        with _tracers_lock:
+            stack = _tracers[tid] if tid in _tracers else []
+            if stack and stack[-1] is tracing:
+                del stack[-1]
+            if not stack and tid in _tracers:
                 del _tracers[tid]
-            _active.remove(self)
+            if tracing in _active:
+                _active.remove(tracing)  # the first call: the rest only clears the hook
             if not _active:
                 _var.guard_hook = None
-        return False
+        end_watching()
 
 
 def after_fork_child() -> None:
@@ -148,8 +166,8 @@ def _own(leaves: Sequence[Var], foreign: list[Guard]) -> list[Guard]:
 def trace(fn: Callable[..., Any], xs: Sequence[float]) -> tuple[Arrays, int, bool]:
     """Run fn on leaf Vars at xs: (program arrays, outputs, tuple_out)."""
     leaves = [Var(x) for x in xs]
-    with _Tracing() as tracing, watching(leaves, "compile"):
-        out = fn(*leaves)
+    tracing = _Tracing()
+    out = _run_traced(fn, leaves, tracing)
     tuple_out = isinstance(out, (tuple, list))
     outs: list[Var] = list(out) if tuple_out else [out]
     for i, o in enumerate(outs):

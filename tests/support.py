@@ -418,6 +418,58 @@ def run_script(tmp_path, source, timeout=60):
     return out
 
 
+def run_interrupted(tmp_path, setup, rep, after="", reps=1500, timeout=120):
+    """Ctrl-C at any moment: run the script `setup`, then call `rep()` (a
+    function setup defines) `reps` times while SIGALRM every ~50 us raises
+    KeyboardInterrupt, at most once per rep (so never in the harness's own
+    except) and anywhere inside pyad. Then, with the timer off, run
+    `after` (checks of the state and of exact results); at the end every
+    node must be freed and the timer must have hit. Fails the test as
+    run_script does. `rep` is the name of the function, called so that
+    its Vars die with its frame, interrupted or not."""
+    head = textwrap.dedent(setup)
+    tail = textwrap.dedent(after)
+    harness = f"""
+import gc as _gc, signal as _signal
+import pyad as _pyad
+
+_base = _pyad.live_nodes()
+_armed = False
+
+def _interrupt(*args):
+    global _armed
+    if _armed:
+        _armed = False
+        raise KeyboardInterrupt
+
+{head}
+
+_signal.signal(_signal.SIGALRM, _interrupt)
+_signal.setitimer(_signal.ITIMER_REAL, 0.00005, 0.00005)
+_hits = 0
+for _ in range({reps}):
+    try:
+        _armed = True
+        {rep}()
+        # a rep the timer missed disarms here, so that the next tick cannot
+        # land outside the try, at the loop's jump back
+        _armed = False
+    except KeyboardInterrupt:
+        _hits += 1
+_armed = False
+_signal.setitimer(_signal.ITIMER_REAL, 0, 0)
+
+{tail}
+
+_gc.collect()
+_pyad.var.release_dead()
+assert _pyad.live_nodes() == _base, (_pyad.live_nodes(), _base)
+print("ok", _hits > 0)
+"""
+    out = run_script(tmp_path, harness, timeout=timeout)
+    assert out.split() == ["ok", "True"], out
+
+
 # Ops whose values are pyad's own kernels (csrc/kernels.h), not the C
 # library's: bit-exact against tests/kernels.py, within one ulp of libm.
 KERNEL_OPS = ("exp", "expm1", "log", "log1p", "sin", "cos", "tanh", "cosh", "sinh")

@@ -254,59 +254,33 @@ def test_ctrl_c_at_any_moment_of_eager_recording(tmp_path):
     handle and appending its record, inside the sync, inside a finalizer.
     Whatever is interrupted, the Vars that exist afterwards give exact
     values and gradients, and every node is freed."""
-    from support import run_script
+    from support import run_interrupted
 
-    out = run_script(
+    run_interrupted(
         tmp_path,
         """
-        import math, signal
+        import math
         import pyad
 
-        base = pyad.live_nodes()
-        armed = False
-
-        def interrupt(*args):  # what Ctrl-C does, at a timer's pace; one-shot,
-            global armed  # so that it never lands in the test's own except
-            if armed:
-                armed = False
-                raise KeyboardInterrupt
-
-        signal.signal(signal.SIGALRM, interrupt)
-        signal.setitimer(signal.ITIMER_REAL, 0.00005, 0.00005)
-        hits = 0
-        for rep in range(3000):
-            try:
-                armed = True
-                x = pyad.Var(0.5)
-                y = x
-                for _ in range(50):
-                    y = pyad.sin(y) * 1.5 + x
-                y.backward()
-                # a rep the timer did not hit (one is faster than its
-                # period now) disarms here, so that the next tick cannot
-                # land outside the try, at the loop's jump back
-                armed = False
-            except KeyboardInterrupt:
-                hits += 1
-        armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        x = pyad.Var(0.5)
-        y = x
-        for _ in range(50):
-            y = pyad.sin(y) * 1.5 + x
-        y.backward()
+        def rep():
+            x = pyad.Var(0.5)
+            y = x
+            for _ in range(50):
+                y = pyad.sin(y) * 1.5 + x
+            y.backward()
+            return x, y
+        """,
+        "rep",
+        """
+        x, y = rep()
         v, d, t = 0.5, 1.0, 0.5
         for _ in range(50):
             v, d = math.sin(v) * 1.5 + t, math.cos(v) * 1.5 * d + 1.0
         assert y.val == v and abs(x.grad - d) <= 1e-12 * abs(d), (y.val, v, x.grad, d)
         del x, y
-        import gc; gc.collect()
-        assert pyad.live_nodes() == base, (pyad.live_nodes(), base)
-        print("ok", hits > 0)
         """,
-        timeout=120,
+        reps=3000,
     )
-    assert out.split() == ["ok", "True"]
 
 
 def test_ctrl_c_at_any_moment_of_nary_and_direct_recording(tmp_path):
@@ -316,22 +290,13 @@ def test_ctrl_c_at_any_moment_of_nary_and_direct_recording(tmp_path):
     one returns must not lose it (csrc/pybridge.c gives it to a Var made
     first). Afterwards values and gradients are exact, and every node is
     freed."""
-    from support import run_script
+    from support import run_interrupted
 
-    out = run_script(
+    run_interrupted(
         tmp_path,
         """
-        import gc, math, signal
+        import math
         import pyad
-
-        base = pyad.live_nodes()
-        armed = False
-
-        def interrupt(*args):  # one-shot per rep, as above
-            global armed
-            if armed:
-                armed = False
-                raise KeyboardInterrupt
 
         def work(x):
             y = x
@@ -348,20 +313,15 @@ def test_ctrl_c_at_any_moment_of_nary_and_direct_recording(tmp_path):
             x = pyad.Var(0.5)
             return x, work(x)
 
-        signal.signal(signal.SIGALRM, interrupt)
-        signal.setitimer(signal.ITIMER_REAL, 0.00005, 0.00005)
-        hits = 0
-        for rep in range(2000):
-            try:
-                armed = True
-                x, y = run(rep % 2 == 1)
-                y.backward()
-                del x, y
-                armed = False
-            except KeyboardInterrupt:
-                hits += 1
-        armed = False
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        reps = [0]
+
+        def rep():
+            reps[0] += 1
+            x, y = run(reps[0] % 2 == 1)
+            y.backward()
+        """,
+        "rep",
+        """
         x, y = run(False)
         y.backward()
         v, d = 0.5, 1.0
@@ -370,11 +330,6 @@ def test_ctrl_c_at_any_moment_of_nary_and_direct_recording(tmp_path):
             v, d = v + 0.5 * 0.25, d + 0.25
         assert abs(y.val - v) <= 1e-15 and abs(x.grad - d) <= 1e-12 * abs(d), (y.val, v, x.grad, d)
         del x, y
-        gc.collect()
-        pyad.var.release_dead()
-        assert pyad.live_nodes() == base, (pyad.live_nodes(), base)
-        print("ok", hits > 0)
         """,
-        timeout=120,
+        reps=2000,
     )
-    assert out.split() == ["ok", "True"]

@@ -240,6 +240,8 @@ static PyObject *stack_move_to(PyObject *self, PyObject *to)
         PyErr_SetString(PyExc_TypeError, "move_to: another handle stack is needed");
         return NULL;
     }
+    if (s->n == 0) /* nothing to move; either array may be NULL (memcpy's UB) */
+        Py_RETURN_NONE;
     if (!pyad_grow_to((void **)&t->h, &t->cap, t->n + s->n, sizeof *t->h))
         return PyErr_NoMemory();
     memcpy(t->h + t->n, s->h, s->n * sizeof *s->h);

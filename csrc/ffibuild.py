@@ -29,6 +29,7 @@ SOURCES = [
     "pyvar.c",
     "pyoper.c",
     "pycall.c",
+    "pyerrmode.c",
     "vmath.c",
     "lanes.c",
     "drive.c",

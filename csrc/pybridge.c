@@ -85,6 +85,8 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead_list, uintptr_t free_list,
     int st = PYAD_OK, typed;
     *failed = -1;
     pyad_lock(&pyad_tape_lock);
+    if (pyad_errmode_anywhere()) /* direct mode: no handles to reserve */
+        refill = 0;
     if (!pyad_grow_to((void **)&fresh, &fresh_cap, refill, sizeof *fresh))
         refill = 0;
     gil = PyGILState_Ensure();
@@ -108,11 +110,16 @@ int pyad_py_sync(uintptr_t ops, uintptr_t dead_list, uintptr_t free_list,
         refill = 0;
     if (refill) {
         gil = PyGILState_Ensure();
-        if (!give((pyad_stack_object *)free_list, fresh, refill)) {
+        /* Checked again with the GIL held: a thread that switched to a
+         * raising mode meanwhile emptied `free` (pyerrmode.c), and it must
+         * stay empty. */
+        int direct = pyad_errmode_anywhere();
+        if (direct || !give((pyad_stack_object *)free_list, fresh, refill)) {
             /* give the handles back: C frees a reserved handle released */
             for (size_t i = 0; i < refill; i++)
                 pyad_release_locked(fresh[i]);
-            st = st == PYAD_OK ? PYAD_ERR_NOMEM : st;
+            if (!direct && st == PYAD_OK)
+                st = PYAD_ERR_NOMEM;
         }
         PyGILState_Release(gil);
     }

@@ -41,6 +41,14 @@ pyad_record *pyad_buffer_next(PyObject *buffer);
  * finalizer calls it). */
 int pyad_stack_push(PyObject *stack, int64_t h);
 
+/* Push every handle of stack `from` on stack `to` and empty `from`: all
+ * or nothing. Returns 0, or -1 when out of memory (no Python error set). */
+int pyad_stack_move(PyObject *from, PyObject *to);
+
+/* Put ErrstateBase and set_errmode (pyerrmode.c) in the dict ns; they
+ * use the three buffers given. Returns 0, or -1 with an error set. */
+int pyad_errmode_setup(PyObject *ns, PyObject *pending, PyObject *dead, PyObject *free_stack);
+
 /* o as a handle: an int in int64's range other than PYAD_NO_HANDLE, else
  * -1. Never leaves an error set. */
 int64_t pyad_handle_of(PyObject *o);

@@ -235,19 +235,26 @@ static PyObject *stack_clear(PyObject *self, PyObject *unused)
  * released while a Var still takes it from s). */
 static PyObject *stack_move_to(PyObject *self, PyObject *to)
 {
-    pyad_stack_object *s = (pyad_stack_object *)self, *t = (pyad_stack_object *)to;
     if (!pyad_is_stack(to) || to == self) {
         PyErr_SetString(PyExc_TypeError, "move_to: another handle stack is needed");
         return NULL;
     }
-    if (s->n == 0) /* nothing to move; either array may be NULL (memcpy's UB) */
-        Py_RETURN_NONE;
-    if (!pyad_grow_to((void **)&t->h, &t->cap, t->n + s->n, sizeof *t->h))
+    if (pyad_stack_move(self, to) < 0)
         return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+int pyad_stack_move(PyObject *from, PyObject *to)
+{
+    pyad_stack_object *s = (pyad_stack_object *)from, *t = (pyad_stack_object *)to;
+    if (s->n == 0) /* nothing to move; either array may be NULL (memcpy's UB) */
+        return 0;
+    if (!pyad_grow_to((void **)&t->h, &t->cap, t->n + s->n, sizeof *t->h))
+        return -1;
     memcpy(t->h + t->n, s->h, s->n * sizeof *s->h);
     t->n += s->n;
     s->n = 0;
-    Py_RETURN_NONE;
+    return 0;
 }
 
 static Py_ssize_t stack_length(PyObject *self)

@@ -294,7 +294,8 @@ int pyad_py_var_base(uintptr_t ns)
         PyDict_SetItemString((PyObject *)ns, "VarBase", var_base) < 0 ||
         PyDict_SetItemString((PyObject *)ns, "pending", pending) < 0 ||
         PyDict_SetItemString((PyObject *)ns, "dead", var_dead) < 0 ||
-        PyDict_SetItemString((PyObject *)ns, "free", var_free) < 0) {
+        PyDict_SetItemString((PyObject *)ns, "free", var_free) < 0 ||
+        pyad_errmode_setup((PyObject *)ns, pending, var_dead, var_free) < 0) {
         PyErr_Clear();
         st = PYAD_ERR_NOMEM;
     }

@@ -326,6 +326,11 @@ int pyad_get_errmode(void)
     return pyad_count_get(&errmode_threads) ? errmode : 0;
 }
 
+int pyad_errmode_anywhere(void)
+{
+    return pyad_count_get(&errmode_threads) != 0;
+}
+
 size_t pyad_live_nodes(void)
 {
     size_t n;

@@ -122,4 +122,8 @@ void pyad_add_edge(uint32_t from, uint32_t to, double partial);
 /* A fresh sweep stamp (wrapping clears every stamp). */
 uint32_t pyad_next_epoch(void);
 
+/* Whether any thread's error mode raises (needs no lock: an atomic count,
+ * which a thread changes only for itself). */
+int pyad_errmode_anywhere(void);
+
 #endif

@@ -65,6 +65,7 @@ __all__ = [
     "sync",
     "direct",
     "VarBase",
+    "ErrstateBase",
     "CallBase",
     "fast_call",
     "exact_var",
@@ -75,10 +76,10 @@ __all__ = [
 
 REFILL = 1024  # handles reserved per sync: ~one sync per REFILL ops
 
-# While direct[0] > 0 (some thread raises on IEEE flags, or allocation
-# failures are being tested, or PYAD_DIRECT=1 is set in the environment),
-# `free` stays empty, so every op takes its slow path and is recorded by a
-# direct C call, which checks at the op.
+# While some thread raises on IEEE flags (C knows: csrc/pyerrmode.c), or
+# direct[0] > 0 (allocation failures are being tested, or PYAD_DIRECT=1 is
+# set in the environment), `free` stays empty, so every op takes its slow
+# path and is recorded by a direct C call, which checks at the op.
 direct = [1 if os.environ.get("PYAD_DIRECT", "") not in ("", "0") else 0]
 _refill_lock = threading.RLock()  # orders refills against entering direct mode
 _failed = ffi.new("int64_t *")
@@ -91,6 +92,7 @@ _failed = ffi.new("int64_t *")
 #   dead     handles of Vars that died, to release
 #   free     handles reserved in C for the next ops
 if TYPE_CHECKING:
+    _E = TypeVar("_E", bound="ErrstateBase")
 
     class RecordBuffer:
         def append(self, record: tuple[Any, ...], /) -> None: ...  # (code, x0, x1, out)
@@ -125,6 +127,14 @@ if TYPE_CHECKING:
     def _var_class() -> type: ...
     def set_graph_grads(d: dict[int, Any] | None, /) -> dict[int, Any] | None: ...
 
+    class ErrstateBase:
+        # reads the subclass's _set_bits, _clear_bits (ints) and _saved
+        # (a dict: thread ident -> the modes to restore)
+        def __enter__(self: _E) -> _E: ...
+        def __exit__(self, *exc: object) -> bool: ...
+
+    def _set_errmode(mode: int, /) -> int: ...
+
 else:
     _ns: dict[str, Any] = {}
     if core.pyad_py_var_base(id(_ns)) != 0:
@@ -132,6 +142,10 @@ else:
     VarBase = _ns.pop("VarBase")
     pending, dead, free = _ns.pop("pending"), _ns.pop("dead"), _ns.pop("free")
     _var_class, set_graph_grads = _ns.pop("var_class"), _ns.pop("set_graph_grads")
+    # A thread's error mode, switched in one C step (csrc/pyerrmode.c):
+    # pending ops synced, reserved handles given back when it starts to
+    # raise, the mode set; atomic under Ctrl-C, as a Python function is not.
+    ErrstateBase, _set_errmode = _ns.pop("ErrstateBase"), _ns.pop("set_errmode")
 
 # The base class of pyad.Compiled, made in C (csrc/pycall.c): its call at
 # one point of floats runs no Python frame; anything else goes to `_call`.
@@ -198,9 +212,14 @@ def sync() -> None:
         refill = REFILL if not direct[0] and len(free) < REFILL // 2 else 0
         st = core.pyad_py_sync(id(pending), id(dead), id(free), refill, _failed)
     if st < 0:
-        from .errors import check  # errors imports this module
+        sync_failed(st)
 
-        check(st, "an earlier op (recorded in a batch; its result is unusable)")
+
+def sync_failed(st: int) -> None:
+    """Raise the error of a failed sync's status (C's errstate calls it too)."""
+    from .errors import check  # errors imports this module
+
+    check(st, "an earlier op (recorded in a batch; its result is unusable)")
 
 
 def _set_direct(on: bool) -> None:
@@ -208,17 +227,6 @@ def _set_direct(on: bool) -> None:
         direct[0] += 1 if on else -1
         if on:  # give the reserved handles back (C frees a reserved handle)
             free.move_to(dead)
-
-
-def _set_errmode(mode: int) -> int:
-    """pyad_set_errmode, entering or leaving direct mode on raising."""
-    if pending:
-        sync()
-    old: int = core.pyad_set_errmode(mode)
-    new = core.pyad_get_errmode()
-    if bool(old) != bool(new):
-        _set_direct(bool(new))
-    return old
 
 
 _armed = [False]

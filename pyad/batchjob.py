@@ -80,8 +80,9 @@ class BatchJob:
         (workers run with the caller's mode: it is per thread)."""
         nfail = self.nfail + s
         info = self.info + s
-        old = lib.pyad_set_errmode(mode)
+        old = lib.pyad_get_errmode()  # set inside the try: Ctrl-C after it restores it
         try:
+            lib.pyad_set_errmode(mode)
             st = lib.pyad_program_eval_batch(
                 self.ptr,
                 self.x,

@@ -171,8 +171,8 @@ class _Job:
         leaves = [next(arrays) if kind == "block" else value for kind, value in self.plan]
         args = _unflatten(self.tree, leaves)
         old = lib.pyad_get_errmode()
-        lib.pyad_set_errmode(self.errmode)
         try:
+            lib.pyad_set_errmode(self.errmode)
             res = getattr(self.f, self.name)(*args, **self.kwargs)
         except Exception as e:
             _globalize(e, starts, shape, self.loop)

@@ -8,10 +8,9 @@ FloatingPointError instead, and records nothing.
 from __future__ import annotations
 
 import contextlib
-import threading
 from typing import Literal, Optional
 
-from ._lib import lib
+from ._lib import ErrstateBase, lib
 
 # An action, as errstate takes it: None keeps the current setting.
 Action = Optional[Literal["ignore", "raise"]]
@@ -25,21 +24,22 @@ _BITS = {
 _ACTIONS = ("ignore", "raise")
 
 
-def _mode_from(base: int, settings: dict[str, str | None]) -> int:
-    mode = base
+def _bits_of(settings: dict[str, str]) -> tuple[int, int]:
+    """The mode bits the settings set, and those they clear."""
+    set_bits = clear_bits = 0
     for key, action in settings.items():
-        if action is None:
-            continue
         if action not in _ACTIONS:
             raise ValueError(
                 f"errstate: {key}={action!r} is not supported; use 'ignore' or 'raise'"
             )
-        bit = _BITS[key]
-        mode = (mode | bit) if action == "raise" else (mode & ~bit)
-    return mode
+        if action == "raise":
+            set_bits |= _BITS[key]
+        else:
+            clear_bits |= _BITS[key]
+    return set_bits, clear_bits
 
 
-class errstate(contextlib.ContextDecorator):
+class errstate(ErrstateBase, contextlib.ContextDecorator):
     """Context manager and decorator: which floating-point errors raise in
     this thread.
 
@@ -81,9 +81,9 @@ class errstate(contextlib.ContextDecorator):
         if over is not None and overflow is not None:
             raise TypeError("errstate: give over or overflow, not both")
         over = over if over is not None else overflow
-        self._settings: dict[str, str | None] = {}
+        settings: dict[str, str] = {}
         if all is not None:
-            self._settings.update(divide=all, over=all, invalid=all, under=all)
+            settings.update(divide=all, over=all, invalid=all, under=all)
         for key, action in (
             ("divide", divide),
             ("over", over),
@@ -91,27 +91,14 @@ class errstate(contextlib.ContextDecorator):
             ("under", under),
         ):
             if action is not None:
-                self._settings[key] = action
-        _mode_from(0, self._settings)  # validate now, not on enter
-        # The modes to restore: a stack per thread (entries nest per thread).
-        self._local = threading.local()
-
-    def _saved(self) -> list[int]:
-        try:
-            stack: list[int] = self._local.stack
-        except AttributeError:
-            stack = self._local.stack = []
-        return stack
-
-    def __enter__(self) -> errstate:
-        old = lib.pyad_get_errmode()
-        self._saved().append(old)
-        lib.pyad_set_errmode(_mode_from(old, self._settings))
-        return self
-
-    def __exit__(self, *exc: object) -> Literal[False]:
-        lib.pyad_set_errmode(self._saved().pop())
-        return False
+                settings[key] = action
+        # Read by __enter__ and __exit__, which are C (csrc/pyerrmode.c): a
+        # Python __exit__ can be interrupted by Ctrl-C before its first line,
+        # leaving the thread in this errstate's mode after the with. _saved
+        # holds the modes to restore, per thread (thread ident -> a list:
+        # entries nest per thread).
+        self._set_bits, self._clear_bits = _bits_of(settings)  # validated now, not on enter
+        self._saved: dict[int, list[int]] = {}
 
 
 def geterr() -> dict[str, str]:

@@ -87,8 +87,9 @@ class LaneJob:
         self._stopped: set[int] = set()  # participants asked to stop
 
     def run(self, lo: int, hi: int, mode: int, s: int = 0) -> tuple[int, Info]:
-        old = lib.pyad_set_errmode(mode)
+        old = lib.pyad_get_errmode()  # set inside the try: Ctrl-C after it restores it
         try:
+            lib.pyad_set_errmode(mode)
             return self._call(lo, hi)
         finally:
             lib.pyad_set_errmode(old)

@@ -11,7 +11,7 @@ import textwrap
 import threading
 
 import pytest
-from support import run_threads
+from hostile import run_threads
 
 import pyad
 from pyad import Var
@@ -254,7 +254,7 @@ def test_ctrl_c_at_any_moment_of_eager_recording(tmp_path):
     handle and appending its record, inside the sync, inside a finalizer.
     Whatever is interrupted, the Vars that exist afterwards give exact
     values and gradients, and every node is freed."""
-    from support import run_interrupted
+    from hostile import run_interrupted
 
     run_interrupted(
         tmp_path,
@@ -290,7 +290,7 @@ def test_ctrl_c_at_any_moment_of_nary_and_direct_recording(tmp_path):
     one returns must not lose it (csrc/pybridge.c gives it to a Var made
     first). Afterwards values and gradients are exact, and every node is
     freed."""
-    from support import run_interrupted
+    from hostile import run_interrupted
 
     run_interrupted(
         tmp_path,

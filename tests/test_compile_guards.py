@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hostile import run_threads
 from program_ref import assert_bits, branchy, eager
-from support import run_threads
 
 import pyad
 from pyad import Var

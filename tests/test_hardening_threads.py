@@ -14,7 +14,8 @@ import os
 import random
 
 import numpy as np
-from support import run_threads, tape_state
+from hostile import run_threads
+from support import tape_state
 
 import pyad
 from pyad import Var

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 import pytest
-from support import run_threads, tape_state
+from hostile import run_threads
+from support import tape_state
 
 import pyad
 from pyad._lib import ffi, lib

@@ -327,7 +327,7 @@ def test_ctrl_c_during_higher_order_batches(tmp_path):
     """A long batch of f.hessian / f.hvp stops soon after Ctrl-C, on the
     calling thread (short C calls) and with workers (cancelled and awaited
     before the buffers go), and the function stays right."""
-    from support import run_script
+    from hostile import run_script
 
     out = run_script(
         tmp_path,

@@ -9,7 +9,7 @@ import threading
 import mpmath
 import numpy as np
 import pytest
-from support import run_threads
+from hostile import run_threads
 
 import pyad
 from pyad import Var
@@ -186,7 +186,7 @@ def test_ctrl_c_at_any_moment_leaves_no_stale_gradient_entry(tmp_path):
     left behind would be read as the gradient of the next Var given its
     handle (a wrong answer, silently), so every Var made afterwards must
     read a numeric 0.0, and once every Var is gone, so is every entry."""
-    from support import run_interrupted
+    from hostile import run_interrupted
 
     run_interrupted(
         tmp_path,
@@ -220,7 +220,7 @@ def test_ctrl_c_at_any_moment_of_transforms_loses_no_node(tmp_path):
     and the transforms' per-thread state (nesting depth, watched inputs)
     cannot be left behind. Afterwards the transforms give exact floats and
     every node is freed."""
-    from support import run_interrupted
+    from hostile import run_interrupted
 
     run_interrupted(
         tmp_path,

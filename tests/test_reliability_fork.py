@@ -2,13 +2,13 @@
 inside a pyad C call holding the tape's lock (a long backward), while
 other threads replay batches on the worker pool, and after the parent
 used workers=; with os.fork and multiprocessing's fork and spawn
-contexts. Each runs in a subprocess with a timeout (support.run_script),
+contexts. Each runs in a subprocess with a timeout (hostile.run_script),
 and every child is waited for with a deadline: a child that hangs fails
 the test.
 
 PYAD_STRESS=1 forks more often."""
 
-from support import STRESS, run_script
+from hostile import STRESS, run_script
 
 
 def test_fork_while_other_threads_are_inside_pyad(tmp_path):

@@ -2,12 +2,12 @@
 the Ctrl-C latency of single-threaded batches): Ctrl-C in the middle of a
 batch, with and without workers; worker pools of different sizes from
 several threads; absurd worker counts. Each runs in a subprocess with a
-timeout (support.run_script): a crash or a hang fails the test. Under
+timeout (hostile.run_script): a crash or a hang fails the test. Under
 .ci/sanitize any touch of freed memory is a report.
 
 PYAD_STRESS=1 repeats the interrupts more often."""
 
-from support import STRESS, run_interrupted, run_script
+from hostile import STRESS, run_interrupted, run_script
 
 # A function with ~300 ops of libm calls: value and gradient cost several
 # microseconds per point, so a batch of a million points takes seconds.
@@ -216,4 +216,56 @@ def test_ctrl_c_at_any_moment_of_compile_tracing(tmp_path):
         assert f(0.1, 2.0) == (math.sin(0.1) * 2.0) ** 2
         del f
         """,
+    )
+
+
+def test_ctrl_c_at_any_moment_of_errstate(tmp_path):
+    """Nested errstates entered and left while Ctrl-C lands anywhere: after
+    every rep, interrupted or not, the thread is back in its default mode
+    (an op outside the with that divides by zero must not raise), the
+    errstate objects hold no saved mode, and buffered recording resumes.
+    With a Python __exit__ an interrupt at its first line left the thread
+    raising (csrc/pyerrmode.c)."""
+    run_interrupted(
+        tmp_path,
+        """
+        import math
+        import pyad
+        from pyad._lib import free, sync
+
+        outer = pyad.errstate(divide="raise")
+        inner = pyad.errstate(divide="ignore", invalid="raise")
+
+        def rep():
+            x = pyad.Var(0.5)
+            for _ in range(10):
+                with outer:
+                    y = pyad.log(x) * 2.0
+                    with inner:
+                        y = y + pyad.log(x * 0.0)  # divide ignored here
+                    y = pyad.exp(y)
+            # outside every with: IEEE results, nothing raised
+            z = pyad.log(x * 0.0)
+            assert z.val == -math.inf
+        """,
+        "rep",
+        """
+        assert pyad.geterr() == dict.fromkeys(("divide", "over", "invalid", "under"), "ignore")
+        assert outer._saved == {} and inner._saved == {}, (outer._saved, inner._saved)
+        x = pyad.Var(2.0)
+        y = x * x
+        sync()
+        assert len(free) > 0  # reserved handles again: buffered recording resumed
+        with outer:
+            assert len(free) == 0
+            try:
+                pyad.log(x * 0.0)
+            except FloatingPointError:
+                pass
+            else:
+                raise AssertionError("divide did not raise inside the errstate")
+        assert y.val == 4.0
+        del x, y
+        """,
+        reps=3000,
     )

@@ -3,7 +3,7 @@ and the smaller defects): one errstate object shared by threads and
 re-entered; old and reordered pickles; program construction linear in its
 outputs; copies of compiled functions; the batch point named by the first
 failing call. The classes run in a subprocess with a timeout
-(support.run_script)."""
+(hostile.run_script)."""
 
 import copy
 import os
@@ -11,7 +11,7 @@ import pickle
 
 import numpy as np
 import pytest
-from support import run_script
+from hostile import run_script
 
 import pyad
 from pyad import Var

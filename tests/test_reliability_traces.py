@@ -2,13 +2,13 @@
 that disagree on their signature (re-entrant and concurrent first calls),
 impure functions that would re-trace forever, comparisons made by helper
 threads, comparisons with big ints, masked arrays. Each class runs in a
-subprocess with a timeout (support.run_script): a crash, a hang or a
+subprocess with a timeout (hostile.run_script): a crash, a hang or a
 wrong answer fails the test. Plus the C replay entry points' own size
 checks (defence in depth)."""
 
 import numpy as np
 import pytest
-from support import run_script
+from hostile import run_script
 
 import pyad
 from pyad import Var

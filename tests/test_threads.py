@@ -6,7 +6,8 @@ import math
 import random
 import threading
 
-from support import run_threads, tape_state
+from hostile import run_threads
+from support import tape_state
 
 import pyad
 from pyad import Var

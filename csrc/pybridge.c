@@ -317,10 +317,13 @@ int64_t pyad_py_nary(int op, uintptr_t items, uintptr_t out_id)
     gil = PyGILState_Ensure();
     out = handleless(out_id);
     n = PyList_Check(list) ? PyList_Size(list) : -1;
-    readable = n > 0 &&
-               pyad_grow_to((void **)&nary_h, &nary_h_cap, (size_t)n, sizeof *nary_h) &&
-               pyad_grow_to((void **)&nary_c, &nary_c_cap, (size_t)n, sizeof *nary_c) &&
-               read_operands(list, (size_t)n);
+    readable = n > 0;
+    if (readable &&
+        (!pyad_grow_to((void **)&nary_h, &nary_h_cap, (size_t)n, sizeof *nary_h) ||
+         !pyad_grow_to((void **)&nary_c, &nary_c_cap, (size_t)n, sizeof *nary_c)))
+        readable = 0, h = PYAD_ERR_NOMEM; /* not "other": the general path
+                                           * would only run out of memory later */
+    readable = readable && read_operands(list, (size_t)n);
     PyGILState_Release(gil);
     if (readable)
         h = out ? give_to(out, pyad_nary_locked(op, nary_h, nary_c, (size_t)n)) : PYAD_ERR_HANDLE;

@@ -234,13 +234,18 @@ _armed = [False]
 
 def _debug_fail_alloc_after(n: int) -> None:
     """pyad_debug_fail_alloc_after: direct mode while armed, so that the
-    failing allocation happens inside the op under test."""
+    failing allocation happens inside the op under test. Direct mode is
+    entered before arming and left after disarming: giving the reserved
+    handles back may allocate, and must not be the allocation that fails."""
     if pending:
         sync()
+    if n >= 0 and not _armed[0]:
+        _armed[0] = True
+        _set_direct(True)
     core.pyad_debug_fail_alloc_after(n)
-    if (n >= 0) != _armed[0]:
-        _armed[0] = n >= 0
-        _set_direct(n >= 0)
+    if n < 0 and _armed[0]:
+        _armed[0] = False
+        _set_direct(False)
 
 
 # Functions that never touch the tape (no sync needed).

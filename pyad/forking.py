@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 
-from . import _lib, compiled, dropped, pool, tracing
+from . import _lib, compiled, dropped, pool, replay_threads, tracing
 from ._lib import lib
 
 __all__: list[str] = []
@@ -29,7 +29,7 @@ def _locks() -> list[threading.Lock | threading.RLock]:
     return [
         compiled._state_lock,
         tracing._tracers_lock,
-        pool._pool_lock,
+        replay_threads._lock,
         dropped._lock,
         _lib._refill_lock,
     ]

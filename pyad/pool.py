@@ -27,21 +27,20 @@ hand-out (every chunk not yet taken lies after it) and cancels the
 participants busy with a chunk after it; those before it run to the end,
 as they may hold a lower failing point.
 
-The pool is one ThreadPoolExecutor per process: created on first use,
-recreated in a child after fork() (its threads do not exist there), capped
-at MAX_WORKERS threads, and never shut down while the process runs, so no
-call can find it shut down under it.
+The pool's threads (pyad.replay_threads) are made on first use, at most
+MAX_WORKERS of them, and never stopped while the process runs; a child
+after fork() makes its own (the parent's threads do not exist there).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from . import replay_threads
 from ._lib import lib
 
 if TYPE_CHECKING:
@@ -64,10 +63,6 @@ _BLOCK_MAX = 256  # csrc/program.c BLOCK_MAX: the most points C runs op by op
 _OPS_PER_FIRST_CHUNK = 1 << 16  # first chunk: this many op evaluations (< ~10 ms)
 _OPS_PER_CHUNK_MAX = 1 << 22  # a shared chunk: at most this many (~5-20 ms)
 
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_pool_pid = -1
-_pool_lock = threading.Lock()
-
 _NO_FAILURE: Info = (-1, -1, -1)
 
 
@@ -85,23 +80,10 @@ def slices(N: int, workers: int | None) -> int:
     return 1 if N < 2 * k else k
 
 
-def _executor() -> concurrent.futures.ThreadPoolExecutor:
-    """This process's replay pool (a child of fork() makes its own)."""
-    global _pool, _pool_pid
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=MAX_WORKERS, thread_name_prefix="pyad-replay"
-            )
-            _pool_pid = os.getpid()
-        return _pool
-
-
 def forget_pool() -> None:
-    """In a child after fork(): drop the parent's pool (its threads are not
-    here); the next batch with workers makes a new one."""
-    global _pool, _pool_pid
-    _pool, _pool_pid = None, -1
+    """In a child after fork(): drop the parent's threads (they are not
+    here); the next batch with workers makes new ones."""
+    replay_threads.forget()
 
 
 class Job(Protocol):
@@ -246,38 +228,40 @@ class _Share:
 
 
 def _run_shared(job: Job, k: int, mode: int) -> tuple[int, Info]:
-    """This thread and k - 1 pool tasks share the points. Whatever is raised
-    meanwhile, every participant is cancelled and awaited first."""
+    """This thread and k - 1 pool tasks share the points. Whatever is
+    raised meanwhile, every participant is cancelled and awaited first."""
     share = _Share(job, k)
-    futures: list[concurrent.futures.Future[None]] = []
+    tasks: list[replay_threads.Task] = []
     try:
-        pool = _executor()
         for s in range(1, k):
-            futures.append(pool.submit(share.work, mode, s))
+            # recorded before it is handed over: whatever Ctrl-C cuts short,
+            # the except below withdraws or awaits every task it may run
+            tasks.append(replay_threads.Task(share.work, (mode, s)))
+            replay_threads.submit(tasks[-1], limit=MAX_WORKERS)
         share.work(mode, 0)
-        for f in futures:
-            f.cancel()  # not started yet: nothing is left for it
-        for f in futures:
-            if not f.cancelled():
-                f.result()
+        for task in tasks:
+            task.cancel()  # not begun yet: nothing is left for it
+        for task in tasks:
+            task.result()
     except BaseException:
         try:
             share.abort()
-            for f in futures:
-                f.cancel()
+            for task in tasks:
+                task.cancel()
         finally:
-            _await(futures)
+            _await(tasks)
         raise
     return share.result()
 
 
-def _await(futures: Sequence[concurrent.futures.Future[Any]]) -> None:
-    """Wait until no future is running. A second Ctrl-C does not cut the
+def _await(tasks: Sequence[replay_threads.Task]) -> None:
+    """Wait until no task is running. A second Ctrl-C does not cut the
     wait short: the tasks stop at their next block of points, and the
     exception being raised is the first one."""
-    while True:
-        try:
-            concurrent.futures.wait(futures)
-            return
-        except BaseException:  # noqa: S112  (keep waiting; see above)
-            continue
+    for task in tasks:
+        while True:
+            try:
+                task.wait()
+                break
+            except BaseException:  # noqa: S112  (keep waiting; see above)
+                continue

@@ -1,0 +1,159 @@
+"""The replay pool's threads: pyad.pool runs the worker participants of a
+batch call on them.
+
+Why not concurrent.futures.ThreadPoolExecutor: handing it a task cost the
+calling thread ~40 us on a 2-vCPU VM (a Future, a work item, and a
+semaphore written in Python), and the task began ~60 us later. Here idle
+threads wait on one queue and a task is one put: ~5-10 us for the caller,
+and a thread begins it ~15-30 us later (bench/issue12_workers.py).
+
+Ctrl-C may land between any two steps of the caller (a KeyboardInterrupt
+after any call returns), so the caller's side has no two-step state to
+leave half done: a Task is made and recorded by the caller first, then
+handed over by one queue put (a single C call: the task is queued or it
+is not). The caller then cancels and waits for every task it recorded:
+cancel() withdraws a task no thread has begun, queued or never handed
+over, and wait() returns at once for it.
+
+Threads are made on demand while none is idle, at most `limit` (the
+thread itself counts in, so a start cut short by Ctrl-C leaves no phantom
+thread behind). They are named pyad-replay-N, are daemon threads that
+never stop while the process runs, and never hold a task past the call
+that made it: the caller waits for all of them, so no daemon thread is in
+C at exit. A child of fork() starts with none (forget(), from
+pyad.forking).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Task", "forget", "submit"]
+
+# Guards the counts below and every task's state (sections of a few
+# lines); pyad.forking takes it around fork().
+_lock = threading.Lock()
+_work: queue.SimpleQueue[Task] = queue.SimpleQueue()
+_made = 0  # threads running their loop
+_starting = 0  # threads being started
+_idle = 0  # threads waiting on _work that no queued task has claimed
+_pid = os.getpid()
+_names = itertools.count(1)
+
+_NEW, _RUNNING, _WITHDRAWN = 0, 1, 2
+
+
+class Task:
+    """fn(*args) on a pool thread. wait() returns when it has finished, or
+    at once when cancel() withdrew it before a thread began it."""
+
+    __slots__ = ("fn", "args", "error", "finished", "_done", "_state")
+
+    def __init__(self, fn: Callable[..., object], args: tuple[Any, ...] = ()) -> None:
+        self.fn, self.args = fn, args
+        self.error: BaseException | None = None
+        # finished is set before _done is released, once: a Ctrl-C that
+        # lands just after wait()'s acquire cannot leave a later wait() blocked
+        self.finished = False
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._state = _NEW
+
+    def cancel(self) -> bool:
+        """Withdraw the task if no thread has begun it (True: it will not run)."""
+        with _lock:
+            if self._state != _NEW:
+                return self._state == _WITHDRAWN
+            self._state = _WITHDRAWN
+        self._finish()
+        return True
+
+    def wait(self) -> None:
+        """Until the task has finished or was withdrawn (Ctrl-C can cut
+        this short: see pool._await). Only the thread that made it waits."""
+        while not self.finished:
+            self._done.acquire()
+
+    def result(self) -> None:
+        """wait(), then raise what the task raised, if anything."""
+        self.wait()
+        if self.error is not None:
+            raise self.error
+
+    def _finish(self) -> None:
+        self.fn = self.args = None  # type: ignore[assignment]  # its job's buffers go now
+        self.finished = True
+        self._done.release()
+
+    def _run(self) -> None:
+        with _lock:
+            if self._state != _NEW:  # withdrawn while queued
+                return
+            self._state = _RUNNING
+        try:
+            self.fn(*self.args)
+        except BaseException as e:  # noqa: BLE001  (given to the caller)
+            self.error = e
+        self._finish()
+
+
+def submit(task: Task, *, limit: int) -> None:
+    """Queue the task for the pool's threads; a thread is made first when
+    none is idle and fewer than `limit` exist."""
+    global _idle, _starting
+    make = False
+    with _lock:
+        if _pid != os.getpid():  # forked without pyad.forking's hooks
+            _forget_locked()
+        if _idle:
+            _idle -= 1  # that thread will take this task
+        elif _made + _starting < limit:
+            _starting += 1  # the new thread will take it
+            make = True
+    if make:
+        try:
+            name = f"pyad-replay-{next(_names)}"
+            threading.Thread(target=_loop, args=(limit,), name=name, daemon=True).start()
+        finally:
+            with _lock:
+                _starting -= 1
+    _work.put(task)
+
+
+def _loop(limit: int) -> None:
+    """A pool thread: counts itself in (unless `limit` threads already
+    run), then runs queued tasks for as long as the process lives. Its
+    first task is the one whose submit made it; after each task it is
+    idle again, until a submit claims it. (When Ctrl-C cuts a submit short
+    between the claim and the put, a thread waits unclaimed and uncounted
+    until the next task: the counts are right again after it.)"""
+    global _made, _idle
+    with _lock:
+        if _made >= limit:
+            return
+        _made += 1
+        work = _work
+    while True:
+        task = work.get()
+        task._run()
+        del task  # the job's buffers, in case it was withdrawn while queued
+        with _lock:
+            if work is _work:  # not forgotten in a fork's child
+                _idle += 1
+
+
+def forget() -> None:
+    """In a child after fork(): the parent's threads are not here."""
+    _forget_locked()
+
+
+def _forget_locked() -> None:
+    global _work, _made, _starting, _idle, _pid
+    _work = queue.SimpleQueue()
+    _made = _starting = _idle = 0
+    _pid = os.getpid()

@@ -94,6 +94,11 @@ def targets(run):
     ns = s and n and s / n * 1e9
     out.append(("backward alone, wide graph", ns and f"{ns:.2f} ns/node ({n} nodes)",
                 "<= 3 ns/node", ns and ns <= 3))
+    out += [_ratio_row(c, "(info) backward: pyad / the same sweep in plain C (sweep_ref.c)",
+                       BACKWARD, PYAD, "C: pyad's sweep", "-", lambda r: None),
+            _ratio_row(c, "(info) backward: pyad / a dense C sweep without reach tracking "
+                       "(the floor of any sweep on this layout)", BACKWARD, PYAD,
+                       "C: dense sweep", "-", lambda r: None)]
     out += [_ratio_row(c, "fastest autograd: pyad compiled / hand-fused C", REPLAY, COMPILED,
                        FUSED, "<= 1.2x", lambda r: r <= 1.2, "per op"),
             _ratio_row(c, "(info) fastest autograd: pyad compiled / CasADi", REPLAY, COMPILED,
@@ -146,7 +151,11 @@ def _paired_rows(run):
              "<= 1x", rj <= 1.0),
             ("batch, value + grad: pyad 2 workers / 1 worker (wall time)",
              f"{r2:.2f}x ({two:.1f} vs {one:.1f} ns per point; median of {n} paired rounds)",
-             "<= 0.6x", r2 <= 0.6)]
+             "<= 0.6x", r2 <= 0.6)] + ([
+            ("(info) batch: two independent 1-worker calls on half the points each, side by "
+             "side on two threads / 1 worker (this machine's 2-thread floor for the work)",
+             f"{info['ratio_halves']:.2f}x ({info['halves_ns_per_point']:.1f} ns per point; "
+             f"median of {n} paired rounds)", "-", None)] if "ratio_halves" in info else [])
 
 
 def verdicts(rows):

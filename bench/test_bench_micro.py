@@ -6,12 +6,15 @@
   `__mul__` that makes one `__slots__` object whose `__del__` queues its
   handle, the least an engine whose nodes live in C must do); report.py
   divides the medians.
-- Backward alone on the 100k-node wide graph, recorded once: ns per node.
+- Backward alone on the 100k-node wide graph, recorded once: ns per node;
+  beside it, the same sweep in plain C and a dense C sweep without reach
+  tracking, the floor of any sweep on this layout (sweep_ref.c).
 """
 import pytest
 
 import engines
 import record_floor
+import sweep_ref
 import workloads as W
 from harness import measure
 
@@ -56,3 +59,11 @@ def test_backward_only(benchmark, key):
     else:
         backward = y.backward
     measure(benchmark, backward, BACKWARD_GROUP, E.name, nodes=W.pyad_nodes("wide"))
+
+
+@pytest.mark.parametrize("kind", ["reach", "dense"])
+def test_backward_c_reference(benchmark, kind):
+    lib = sweep_ref.built(tuple(W.wide_inputs()))  # checked against pyad's gradients
+    label = sweep_ref.REACH if kind == "reach" else sweep_ref.DENSE
+    measure(benchmark, getattr(lib, f"sw_backward_{kind}"), BACKWARD_GROUP, label,
+            nodes=W.pyad_nodes("wide"))

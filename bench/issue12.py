@@ -29,6 +29,8 @@ TABLES = [
 COLORS = {"record floor (slots object + __del__ queue)": "#aec7e8",
           "hand-fused C (cffi)": "#000000", "casadi SX Function": "#c5b0d5",
           "the same C, with pyad's exp and log1p": "#7f7f7f",
+          "C: pyad's sweep alone (stamps, same graph)": "#fc9272",
+          "C: dense sweep, no reach tracking (floor)": "#67000d",
           "jax.jit, lax.scan over cycles": "#dbdb8d", "jax.jit, unrolled graph": "#98df8a",
           "plain Python floats (value)": "#17becf",
           "numpy, value only": "#9edae5", "numpy, value + hand-written gradient": "#6baed6",

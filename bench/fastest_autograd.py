@@ -50,19 +50,18 @@ Quick look without the suite (checks, then best-of-5 ns per op):
     python bench/fastest_autograd.py [pyad-compiled fused-c casadi jax-scan ...]
 """
 import functools
-import hashlib
-import importlib
 import sys
 from pathlib import Path
 
 import numpy as np
+
+import cbuild
 
 N_LEAVES = 100
 N_OPS = 10_000
 CHECK_OPS = 100
 WINDOW = 30             # n[-30] is the furthest back any op reads
 BENCH = Path(__file__).resolve().parent
-BUILD = BENCH / ".build"
 C_SOURCE = BENCH / "fused_ref.c"
 CFLAGS = ["-O3", "-std=c11", "-ffp-contract=off"]   # as csrc/ffibuild.py builds pyad
 
@@ -160,33 +159,18 @@ CSRC = BENCH.parent / "csrc"
 def fused_module(kernels="glibc"):
     """Compile fused_ref.c (once per source and flags) and import it;
     kernels="pyad" builds it with pyad's exp and log1p (PYAD_KERNELS)."""
-    from cffi import FFI
     src = C_SOURCE.read_text()
     flags = list(CFLAGS)
+    headers = ""
     if kernels == "pyad":
         # vmath.h and what it includes are part of the source of this build
         src = PYAD_KERNELS + src
         flags += [f"-I{CSRC}"]
         headers = "".join(h.read_text() for h in sorted(CSRC.glob("vmath*.h")))
-    else:
-        headers = ""
-    tag = hashlib.sha256((src + headers + " ".join(flags)).encode()).hexdigest()[:12]
-    name = f"_fused_ref_{kernels}_{tag}"
-    BUILD.mkdir(exist_ok=True)
-    if str(BUILD) not in sys.path:
-        sys.path.insert(0, str(BUILD))
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        pass
-    ffi = FFI()
-    ffi.cdef("size_t fa_nodes(size_t, size_t);"
-             "double fa_value_and_grad(const double *, size_t, size_t,"
-             " double *, double *, double *);")
-    ffi.set_source(name, src, extra_compile_args=flags, libraries=["m"])
-    ffi.compile(tmpdir=str(BUILD))
-    importlib.invalidate_caches()
-    return importlib.import_module(name)
+    return cbuild.module(f"_fused_ref_{kernels}", src,
+                         "size_t fa_nodes(size_t, size_t);"
+                         "double fa_value_and_grad(const double *, size_t, size_t,"
+                         " double *, double *, double *);", flags, headers)
 
 
 def fused(xs, n_ops=N_OPS, all_adjoints=False, kernels="glibc"):

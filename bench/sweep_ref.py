@@ -6,8 +6,6 @@ bench/.build/, with the flags pyad itself is built with.
 """
 
 import functools
-import hashlib
-import importlib
 import os
 import statistics
 import sys
@@ -15,8 +13,10 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-BUILD = BENCH / ".build"
 SOURCE = BENCH / "sweep_ref.c"
+sys.path.insert(0, str(BENCH))
+import cbuild  # noqa: E402
+
 CFLAGS = ["-O3", "-std=c11", "-ffp-contract=off"]  # as csrc/ffibuild.py
 REACH = "C: pyad's sweep alone (stamps, same graph)"
 DENSE = "C: dense sweep, no reach tracking (floor)"
@@ -25,25 +25,10 @@ DENSE = "C: dense sweep, no reach tracking (floor)"
 @functools.lru_cache(maxsize=None)
 def module():
     """Compile sweep_ref.c (once per source and flags) and import it."""
-    from cffi import FFI
-    src = SOURCE.read_text()
-    tag = hashlib.sha256((src + " ".join(CFLAGS)).encode()).hexdigest()[:12]
-    name = f"_sweep_ref_{tag}"
-    BUILD.mkdir(exist_ok=True)
-    if str(BUILD) not in sys.path:
-        sys.path.insert(0, str(BUILD))
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        pass
-    ffi = FFI()
-    ffi.cdef("size_t sw_build(const double *, size_t); double sw_value(void);"
-             "double sw_grad(size_t); void sw_zero_grad(void);"
-             "void sw_backward_reach(void); void sw_backward_dense(void);")
-    ffi.set_source(name, src, extra_compile_args=CFLAGS)
-    ffi.compile(tmpdir=str(BUILD))
-    importlib.invalidate_caches()
-    return importlib.import_module(name)
+    return cbuild.module("_sweep_ref", SOURCE.read_text(),
+                         "size_t sw_build(const double *, size_t); double sw_value(void);"
+                         "double sw_grad(size_t); void sw_zero_grad(void);"
+                         "void sw_backward_reach(void); void sw_backward_dense(void);", CFLAGS)
 
 
 @functools.lru_cache(maxsize=None)

@@ -15,7 +15,7 @@ is not). The caller then cancels and waits for every task it recorded:
 cancel() withdraws a task no thread has begun, queued or never handed
 over, and wait() returns at once for it.
 
-Threads are made on demand while none is idle, at most `limit` (the
+Threads are made on demand while none is free, at most `limit` (the
 thread itself counts in, so a start cut short by Ctrl-C leaves no phantom
 thread behind). They are named pyad-replay-N, are daemon threads that
 never stop while the process runs, and never hold a task past the call
@@ -41,7 +41,9 @@ _lock = threading.Lock()
 _work: queue.SimpleQueue[Task] = queue.SimpleQueue()
 _made = 0  # threads running their loop
 _starting = 0  # threads being started
-_idle = 0  # threads waiting on _work that no queued task has claimed
+# threads free for a new task: those waiting on _work, less the queued
+# tasks no new thread was made for (below 0 while tasks wait for a thread)
+_idle = 0
 _pid = os.getpid()
 _names = itertools.count(1)
 
@@ -69,8 +71,12 @@ class Task:
         with _lock:
             if self._state != _NEW:
                 return self._state == _WITHDRAWN
+            # no Python call until the release (a Ctrl-C can land at any
+            # call): a withdrawn task is always a finished one
             self._state = _WITHDRAWN
-        self._finish()
+            self.fn = self.args = None  # type: ignore[assignment]
+            self.finished = True
+            self._done.release()
         return True
 
     def wait(self) -> None:
@@ -107,19 +113,22 @@ def submit(task: Task, *, limit: int) -> None:
     none is idle and fewer than `limit` exist."""
     global _idle, _starting
     make = False
-    with _lock:
-        if _pid != os.getpid():  # forked without pyad.forking's hooks
-            _forget_locked()
-        if _idle:
-            _idle -= 1  # that thread will take this task
-        elif _made + _starting < limit:
-            _starting += 1  # the new thread will take it
-            make = True
-    if make:
-        try:
+    try:
+        with _lock:
+            if _pid != os.getpid():  # forked without pyad.forking's hooks
+                _forget_locked()
+            if _idle <= 0 and _made + _starting < limit:
+                _starting += 1  # a new thread will take it
+                make = True
+            else:
+                _idle -= 1  # a free thread will, or the next one to be free
+        if make:
             name = f"pyad-replay-{next(_names)}"
             threading.Thread(target=_loop, args=(limit,), name=name, daemon=True).start()
-        finally:
+    finally:
+        # in the finally: a Ctrl-C anywhere after the count went up brings
+        # it down (a count stuck up would stop the pool making threads)
+        if make:
             with _lock:
                 _starting -= 1
     _work.put(task)
@@ -129,12 +138,13 @@ def _loop(limit: int) -> None:
     """A pool thread: counts itself in (unless `limit` threads already
     run), then runs queued tasks for as long as the process lives. Its
     first task is the one whose submit made it; after each task it is
-    idle again, until a submit claims it. (When Ctrl-C cuts a submit short
-    between the claim and the put, a thread waits unclaimed and uncounted
-    until the next task: the counts are right again after it.)"""
+    free again. (Ctrl-C can cut a submit short between its count and its
+    put; that leaves the free count too low, never too high: at worst the
+    pool makes its threads, up to the limit, sooner than it had to.)"""
     global _made, _idle
     with _lock:
-        if _made >= limit:
+        if _made >= limit:  # the task queued for it goes to another thread
+            _idle -= 1
             return
         _made += 1
         work = _work

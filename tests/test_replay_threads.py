@@ -6,6 +6,7 @@ at any moment neither leaves a task running nor a wait blocked nor the
 pool short of threads; a child of fork() makes threads of its own."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -61,6 +62,16 @@ def test_cancel_withdraws_exactly_the_tasks_that_had_not_begun():
     assert len(set(ran)) == len(ran)
 
 
+def wait_quiet():
+    """Until every pool thread is back on the queue (each counts itself
+    free right after its task); then free == made when the counts are right."""
+    for _ in range(500):
+        if replay_threads._idle == replay_threads._made:
+            return True
+        time.sleep(0.002)
+    return False
+
+
 def test_with_every_thread_busy_a_task_waits_queued_and_can_be_withdrawn():
     limit = max(replay_threads._made, 1)
     release = threading.Event()
@@ -76,6 +87,31 @@ def test_with_every_thread_busy_a_task_waits_queued_and_can_be_withdrawn():
         for task in busy:
             task.result()
     submit(int, limit=limit).result()  # the withdrawn ones left nothing behind
+    assert wait_quiet(), (replay_threads._idle, replay_threads._made)
+
+
+def test_the_free_count_stays_right_past_the_limit():
+    """More tasks than threads, from several callers: afterwards every
+    thread counts as free, no more and no fewer (a count too high would
+    stop the pool from making the threads a later batch needs)."""
+    limit = replay_threads._made + 2
+    release = threading.Event()
+    tasks = []
+
+    def caller():
+        for _ in range(3 * limit):
+            tasks.append(submit(release.wait, 0.001, limit=limit))
+
+    callers = [threading.Thread(target=caller) for _ in range(3)]
+    for t in callers:
+        t.start()
+    for t in callers:
+        t.join()
+    release.set()
+    for task in tasks:
+        task.result()
+    assert replay_threads._made <= limit
+    assert wait_quiet(), (replay_threads._idle, replay_threads._made)
 
 
 def test_batches_from_several_threads_share_the_pool():

@@ -20,12 +20,13 @@ thread itself counts in, so a start cut short by Ctrl-C leaves no phantom
 thread behind). They are named pyad-replay-N, are daemon threads that
 never stop while the process runs, and never hold a task past the call
 that made it: the caller waits for all of them, so no daemon thread is in
-C at exit. A child of fork() starts with none (forget(), from
-pyad.forking).
+C at exit, and an atexit hook stops and joins them all. A child of fork()
+starts with none (forget(), from pyad.forking).
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import queue
@@ -38,7 +39,8 @@ __all__ = ["Task", "forget", "submit"]
 # Guards the counts below and every task's state (sections of a few
 # lines); pyad.forking takes it around fork().
 _lock = threading.Lock()
-_work: queue.SimpleQueue[Task] = queue.SimpleQueue()
+_work: queue.SimpleQueue[Task | None] = queue.SimpleQueue()  # None: stop
+_threads: list[threading.Thread] = []  # made by this process
 _made = 0  # threads running their loop
 _starting = 0  # threads being started
 # threads free for a new task: those waiting on _work, less the queued
@@ -124,7 +126,10 @@ def submit(task: Task, *, limit: int) -> None:
                 _idle -= 1  # a free thread will, or the next one to be free
         if make:
             name = f"pyad-replay-{next(_names)}"
-            threading.Thread(target=_loop, args=(limit,), name=name, daemon=True).start()
+            thread = threading.Thread(target=_loop, args=(limit,), name=name, daemon=True)
+            with _lock:
+                _threads.append(thread)
+            thread.start()
     finally:
         # in the finally: a Ctrl-C anywhere after the count went up brings
         # it down (a count stuck up would stop the pool making threads)
@@ -150,11 +155,27 @@ def _loop(limit: int) -> None:
         work = _work
     while True:
         task = work.get()
+        if task is None:  # _stop_all, at exit
+            return
         task._run()
         del task  # the job's buffers, in case it was withdrawn while queued
         with _lock:
             if work is _work:  # not forgotten in a fork's child
                 _idle += 1
+
+
+@atexit.register
+def _stop_all() -> None:
+    """At exit, before the interpreter tears down: every thread leaves its
+    loop and is joined, so none is left for the runtime (or a sanitizer's
+    exit-time leak check, which cannot stop daemon threads being torn down)
+    to deal with. No task runs then: callers wait for theirs."""
+    with _lock:
+        threads = [t for t in _threads if t.ident is not None] if _pid == os.getpid() else []
+    for _ in threads:
+        _work.put(None)
+    for thread in threads:
+        thread.join(timeout=1.0)
 
 
 def forget() -> None:
@@ -163,7 +184,8 @@ def forget() -> None:
 
 
 def _forget_locked() -> None:
-    global _work, _made, _starting, _idle, _pid
+    global _work, _threads, _made, _starting, _idle, _pid
     _work = queue.SimpleQueue()
+    _threads = []
     _made = _starting = _idle = 0
     _pid = os.getpid()

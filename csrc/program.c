@@ -28,8 +28,8 @@ void pyad_program_free(pyad_program *p)
     if (!p)
         return;
     PYAD_RELEASE(p->op, p->value, p->arg_start, p->args, p->input_slot,
-                 p->output_slot, p->code, p->dense, p->g_kind, p->g_a, p->g_b,
-                 p->g_c, p->g_out, p);
+                 p->output_slot, p->code, p->dense, p->sweep_arg, p->sweep_owner, p->leaf_run, p->g_kind, p->g_a,
+                 p->g_b, p->g_c, p->g_out, p);
 }
 
 /* Check everything pyad_program_new is given, before any allocation. */
@@ -125,6 +125,55 @@ static int mark_dense(pyad_program *p)
     return 1;
 }
 
+/* leaf_run: the runs of nodes that are not ops. Many short runs (constants
+ * scattered among the ops) cost a loop each, so past one run per 16 nodes
+ * a single run covers everything (a plain copy). */
+static int mark_leaf_runs(pyad_program *p)
+{
+    size_t runs = 0;
+    for (size_t k = 0; k < p->n_nodes; k++)
+        if (p->op[k] < 0 && (k == 0 || p->op[k - 1] >= 0))
+            runs++;
+    if (runs > p->n_nodes / 16 + 1) {
+        if (!(p->leaf_run = pyad_program_alloc(2, sizeof *p->leaf_run)))
+            return 0;
+        p->leaf_run[0] = 0;
+        p->leaf_run[1] = (uint32_t)p->n_nodes;
+        p->n_leaf_runs = 1;
+        return 1;
+    }
+    if (!(p->leaf_run = pyad_program_alloc(runs ? 2 * runs : 1, sizeof *p->leaf_run)))
+        return 0;
+    for (size_t k = 0; k < p->n_nodes; k++) {
+        if (p->op[k] >= 0)
+            continue;
+        if (k == 0 || p->op[k - 1] >= 0)
+            p->leaf_run[2 * p->n_leaf_runs++] = (uint32_t)k;
+        p->leaf_run[2 * p->n_leaf_runs - 1] = (uint32_t)k + 1;
+    }
+    return 1;
+}
+
+/* sweep_arg, sweep_owner: every edge in the order of a reverse sweep, so
+ * that point replay sweeps them in one flat loop. Every edge belongs to an
+ * op node (inputs and constants have none). */
+static int order_sweep(pyad_program *p)
+{
+    size_t n = p->n_args ? p->n_args : 1;
+    if (!(p->sweep_arg = pyad_program_alloc(n, sizeof *p->sweep_arg)) ||
+        !(p->sweep_owner = pyad_program_alloc(n, sizeof *p->sweep_owner)))
+        return 0;
+    for (size_t i = 0; i < p->n_ops; i++) {
+        const instr_t *c = &p->code[i];
+        size_t at = pyad_sweep_first(p, c);
+        for (uint32_t e = 0; e < c->n; e++) {
+            p->sweep_arg[at + e] = p->args[c->first + e];
+            p->sweep_owner[at + e] = c->k;
+        }
+    }
+    return 1;
+}
+
 int pyad_program_new(const int32_t *node_op, const double *node_value,
                      const uint32_t *arg_start, size_t n_nodes,
                      const uint32_t *args, size_t n_args,
@@ -189,7 +238,8 @@ int pyad_program_new(const int32_t *node_op, const double *node_value,
         if (n > p->max_arity)
             p->max_arity = n;
     }
-    if (!(p->dense = pyad_program_alloc(n_out ? n_out : 1, 1)) || !mark_dense(p)) {
+    if (!(p->dense = pyad_program_alloc(n_out ? n_out : 1, 1)) || !mark_dense(p) ||
+        !mark_leaf_runs(p) || !order_sweep(p)) {
         pyad_program_free(p);
         return PYAD_ERR_NOMEM;
     }

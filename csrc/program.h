@@ -36,6 +36,13 @@ struct pyad_program {
     instr_t *code;          /* the op nodes, ascending (n_ops of them) */
     uint8_t *dense;         /* per output: every op node below it is one of
                              * its ancestors, so its sweep needs no flags */
+    uint32_t *sweep_arg, *sweep_owner;  /* per edge, in sweep order (the
+                             * op nodes descending, each one's operands
+                             * ascending): its operand and its op node. Point
+                             * replay stores the partials in this order. */
+    uint32_t *leaf_run;     /* [start, end) pairs covering every node that is
+                             * not an op (pyad_program_load_leaves) */
+    size_t n_leaf_runs;
     int32_t *g_kind;
     uint32_t *g_a;
     int64_t *g_b;
@@ -64,6 +71,24 @@ void *pyad_locked_realloc(void *p, size_t bytes);
 static inline int pyad_rows_fit(size_t count, size_t row, size_t len)
 {
     return row == 0 || count <= len / row;
+}
+
+/* The recorded values of the nodes that are not ops (inputs, constants)
+ * into v, from which a replay starts: the ops' values are all written by
+ * the forward pass before they are read (operands come first), so they
+ * are not copied. */
+static inline void pyad_program_load_leaves(const pyad_program *p, double *v)
+{
+    for (size_t r = 0; r < p->n_leaf_runs; r++)
+        for (uint32_t k = p->leaf_run[2 * r], end = p->leaf_run[2 * r + 1]; k < end; k++)
+            v[k] = p->value[k];
+}
+
+/* Where the partials of instruction c start in sweep order: the edges of
+ * the later instructions come first. */
+static inline size_t pyad_sweep_first(const pyad_program *p, const instr_t *c)
+{
+    return p->n_args - c->first - c->n;
 }
 
 /* How many instructions have node <= k (code is sorted by node). */

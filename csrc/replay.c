@@ -30,12 +30,13 @@
 #define PYAD_NOPS c->n
 #define PYAD_OUT v[c->k]
 #define PYAD_Y v[c->k]
-#define PYAD_PUT(i, d) dp[c->first + (i)] = (d)
+#define PYAD_PUT(i, d) dp[at + (i)] = (d)   /* in sweep order */
 
 /* The value of instruction c at values v, into v. Inlined into each loop:
  * a call per instruction (its prologue and epilogue) cost as much as the
  * arithmetic ops themselves. */
-static inline __attribute__((always_inline)) void value_of(const pyad_program *p, const instr_t *c, double *v)
+static inline __attribute__((always_inline)) void value_of(const pyad_program *p, const instr_t *c,
+                                                            double *restrict v)
 {
     const uint32_t *a = p->args + c->first;
     switch (c->op) {
@@ -46,24 +47,36 @@ static inline __attribute__((always_inline)) void value_of(const pyad_program *p
 }
 
 /* Values only. */
-static void forward_values(const pyad_program *p, double *v)
+static void forward_values(const pyad_program *p, double *restrict v)
 {
     const instr_t *c = p->code, *end = p->code + p->n_ops;
     for (; c < end; c++)
         value_of(p, c, v);
 }
 
-/* Values and the partials of every edge, in one pass. */
+/* Values and the partials of every edge, in one pass. The value goes to a
+ * local, stored after the partials: no store to v comes between the
+ * value's loads of the operands and the partials', so the compiler sees
+ * they are the same and computes what the two share once (softplus and
+ * its partial sigmoid share an exp). */
+#undef PYAD_OUT
+#undef PYAD_Y
+#define PYAD_OUT y_
+#define PYAD_Y y_
 #define VALUE_PARTIALS_CASE(name, code, arity, hess, uf)                          \
-    case PYAD_OP_##name:                                                          \
+    case PYAD_OP_##name: {                                                        \
+        double y_;                                                                \
         PYAD_VALUE_##arity(name);                                                 \
         PYAD_PARTIALS_##name(PYAD_NUM, double, PYAD_X, PYAD_Y, PYAD_PUT, PYAD_NOPS); \
-        break;
-static void forward_partials(const pyad_program *p, double *v, double *dp)
+        v[c->k] = y_;                                                             \
+        break;                                                                    \
+    }
+static void forward_partials(const pyad_program *p, double *restrict v, double *restrict dp)
 {
     const instr_t *c = p->code, *end = p->code + p->n_ops;
     for (; c < end; c++) {
         const uint32_t *a = p->args + c->first;
+        const size_t at = pyad_sweep_first(p, c);
         switch (c->op) {
             PYAD_OP_LIST(VALUE_PARTIALS_CASE)
         default:
@@ -72,13 +85,20 @@ static void forward_partials(const pyad_program *p, double *v, double *dp)
     }
 }
 
+#undef PYAD_OUT
+#undef PYAD_Y
+#define PYAD_OUT v[c->k]
+#define PYAD_Y v[c->k]
+
 /* The partials alone, from values already computed (checked mode: the
  * values were tested for IEEE flags, the partials are not). */
-static void partials_only(const pyad_program *p, const double *v, double *dp)
+static void partials_only(const pyad_program *p, const double *restrict v,
+                          double *restrict dp)
 {
     const instr_t *c = p->code, *end = p->code + p->n_ops;
     for (; c < end; c++) {
         const uint32_t *a = p->args + c->first;
+        const size_t at = pyad_sweep_first(p, c);
         switch (c->op) {
             PYAD_OP_LIST(PYAD_PARTIALS_CASE)
         default:
@@ -108,46 +128,45 @@ int pyad_locate_fp_error(const pyad_program *p, double *v, int64_t *node)
     return PYAD_OK;
 }
 
-/* Reverse sweep for output o, over partials dp. */
-static inline __attribute__((always_inline)) void
-sweep_impl(const pyad_program *p, size_t o, const double *dp, double *adj,
-           uint8_t *reached, double *grads, const int dense)
+/* Reverse sweep for output o, over partials dp (in sweep order). */
+static void sweep(const pyad_program *p, size_t o, const double *restrict dp,
+                  double *restrict adj, uint8_t *restrict reached, double *restrict grads)
 {
     uint32_t out = p->output_slot[o];
+    size_t top = pyad_instrs_upto(p, out);      /* instructions [0, top) */
     for (size_t k = 0; k <= out; k++)
         adj[k] = -0.0;
-    if (!dense) {           /* dense: every node is reached, no flags needed */
+    adj[out] += 1.0;
+    if (p->dense[o]) {
+        /* Every node is reached: one flat loop over the edges, in the order
+         * of the loop below (no per-node loop whose length varies, so no
+         * mispredicted loop exits). An op node's adjoint is complete when
+         * its first edge comes: all its users are later nodes. */
+        const uint32_t *restrict arg = p->sweep_arg, *restrict owner = p->sweep_owner;
+        size_t from = top ? pyad_sweep_first(p, &p->code[top - 1]) : p->n_args;
+        for (size_t j = from; j < p->n_args; j++)
+            adj[arg[j]] += adj[owner[j]] * dp[j];
+    } else {
         memset(reached, 0, (size_t)out + 1);
         reached[out] = 1;
-    }
-    adj[out] += 1.0;
-    for (size_t i = pyad_instrs_upto(p, out); i-- > 0;) {
-        const instr_t *c = &p->code[i];
-        const uint32_t *a = p->args + c->first;
-        const double *d = dp + c->first;
-        double g;
-        if (!dense && !reached[c->k])
-            continue;
-        g = adj[c->k];
-        for (uint32_t e = 0; e < c->n; e++) {
-            adj[a[e]] += g * d[e];
-            if (!dense)
+        for (size_t i = top; i-- > 0;) {
+            const instr_t *c = &p->code[i];
+            const uint32_t *a = p->args + c->first;
+            const double *d = dp + pyad_sweep_first(p, c);
+            double g;
+            if (!reached[c->k])
+                continue;
+            g = adj[c->k];
+            for (uint32_t e = 0; e < c->n; e++) {
+                adj[a[e]] += g * d[e];
                 reached[a[e]] = 1;
+            }
         }
     }
     for (size_t i = 0; i < p->n_in; i++) {
         uint32_t s = p->input_slot[i];
         grads[o * p->n_in + i] = 0.0 + (s <= out ? adj[s] : -0.0);
     }
-}
-
-static void sweep(const pyad_program *p, size_t o, const double *dp,
-                  double *adj, uint8_t *reached, double *grads)
-{
-    if (p->dense[o])
-        sweep_impl(p, o, dp, adj, reached, grads, 1);
-    else
-        sweep_impl(p, o, dp, adj, reached, grads, 0);
 }
 
 int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
@@ -169,7 +188,7 @@ int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
     adj = v + p->n_nodes;
     dp = adj + p->n_nodes;
     reached = (uint8_t *)(dp + p->n_args);
-    memcpy(v, p->value, p->n_nodes * sizeof *v);
+    pyad_program_load_leaves(p, v);
     for (size_t i = 0; i < p->n_in; i++)
         v[p->input_slot[i]] = x[i];
     mode = pyad_get_errmode();
@@ -189,7 +208,7 @@ int pyad_program_eval(const pyad_program *p, const double *x, size_t n_x,
             return PYAD_ERR_GUARD;
         if (pyad_fp_status(mode, raised) != PYAD_OK) {
             int st;
-            memcpy(v, p->value, p->n_nodes * sizeof *v);
+            pyad_program_load_leaves(p, v);
             for (size_t i = 0; i < p->n_in; i++)
                 v[p->input_slot[i]] = x[i];
             st = pyad_locate_fp_error(p, v, &info->node);
@@ -217,7 +236,7 @@ double pyad_program_value(const pyad_program *p, const double *x, size_t n_x)
     if (!p || n_x != p->n_in || p->n_out != 1 || p->n_nodes > VALUE_STACK ||
         (p->n_in && !x) || pyad_get_errmode())
         return NAN;
-    memcpy(v, p->value, p->n_nodes * sizeof *v);
+    pyad_program_load_leaves(p, v);
     for (size_t i = 0; i < p->n_in; i++)
         v[p->input_slot[i]] = x[i];
     forward_values(p, v);

@@ -391,6 +391,31 @@ def test_docs_least_squares_example():
     assert sq.traces == 1
 
 
+@pytest.mark.parametrize("every", [1, 7, 50])
+def test_replay_starts_from_the_inputs_and_constants_wherever_they_are(every):
+    """Point replay copies only the values of the nodes that are not ops
+    (pyad_program_load_leaves): constants among the ops, one every `every`
+    ops (many runs of them: one plain copy; few: one copy per run), and the
+    work buffer reused by later calls with other inputs. The first output's
+    sweep is not dense (t lies below it), the second's is."""
+
+    def fn(x, y):
+        t = pyad.exp(x) * y
+        s = x
+        for i in range(300):
+            s = s * y + (float(i) if i % every == 0 else x)
+            s = pyad.sin(s)
+        return s, t * s
+
+    f = pyad.compile(fn)
+    for xs in ([0.3, 0.7], [1.5, -0.2], [0.3, 0.7]):
+        vals, jac = f.value_and_jacobian(*xs)
+        ref_vals, ref_jac = eager(fn, xs)
+        assert_bits(list(vals), ref_vals)
+        assert_bits(np.asarray(jac).tolist(), ref_jac)
+        assert_bits(list(f(*xs)), ref_vals)
+
+
 def test_doctests_of_the_module():
     import doctest
 

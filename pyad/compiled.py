@@ -162,6 +162,11 @@ class Compiled(HigherOrder):
     # and any call that C cannot answer (a guard that misses, a raising
     # errstate, a NaN value), comes here with the same arguments.
     def _call(self, *xs: Any, workers: int | None = None) -> Any:
+        # one point of scalars that the C call declined (e.g. a program too
+        # big for its stack buffer, or an int argument): one replay in C
+        point = self._fast_point(xs, workers, False)
+        if point is not None:
+            return point[0]
         # a batch of float64 arrays and floats (so no Var, no dask array) on
         # the most recent trace: pyad.fastbatch, or None and the general path
         fb = self._fast_batch
@@ -176,6 +181,22 @@ class Compiled(HigherOrder):
         ops = self._operands(xs)
         vals, _ = self._replay(ops, False, workers)
         return self._values(vals, ops.loop)
+
+    def _fast_point(
+        self, xs: Sequence[Any], workers: object, want_grad: bool
+    ) -> tuple[Any, Any] | None:
+        """(value, gradient or None) by one replay in C: the fast path of a
+        call at one point of scalars on the most recent trace with one
+        output. None for anything else, and for any status but OK (a guard
+        that misses, a raising errstate): the general path handles those."""
+        prog = self._fast_prog
+        if prog is None or workers is not None or len(xs) != prog.n_in:
+            return None
+        point = xs if all(type(x) is float for x in xs) else _scalar_point(xs)
+        if point is None:
+            return None
+        st, values, grads, _ = prog.eval(point, want_grad)
+        return (values[0], grads) if st == 0 else None
 
     def _eager(self, xs: Sequence[Any]) -> Any:
         if self.fn is None:
@@ -216,15 +237,9 @@ class Compiled(HigherOrder):
 
     def _value_and_grad(self, xs: Sequence[Any], workers: Any, batch: bool) -> tuple[Any, Any]:
         """value_and_grad; batch: try the fast batch path (grad has)."""
-        # Fast path: the most recent trace, scalar arguments, one point (any
-        # status but OK, e.g. a guard that misses, takes the general path).
-        prog = self._fast_prog
-        if prog is not None and workers is None and len(xs) == prog.n_in:
-            point = xs if all(type(x) is float for x in xs) else _scalar_point(xs)
-            if point is not None:
-                st, values, grads, _ = prog.eval(point, True)
-                if st == 0:
-                    return values[0], grads
+        point = self._fast_point(xs, workers, True)
+        if point is not None:
+            return point
         if batch:
             fast = self._fast_batch_grad(xs, workers)
             if fast is not None:

@@ -50,6 +50,38 @@ def test_nan_values_and_errstate_go_the_general_way():
     assert f(0.0) == -math.inf
 
 
+@pytest.mark.parametrize("n_in", [3, 20])
+def test_points_past_the_c_calls_limits_replay_once_in_c(n_in, monkeypatch):
+    """More than 1,024 nodes or 16 arguments: the C call declines and
+    Compiled._call replays the point with one C call (Program.eval, values
+    only), with the bits, guards and errstate of the general path."""
+    from pyad.program import Program
+
+    def fn(*xs):
+        s = xs[0]
+        for i in range(400):
+            s = pyad.tanh(s) * xs[i % len(xs)] + 0.5
+        return pyad.exp(s + xs[0] * 1000.0) if xs[0] > 0 else -s
+
+    f = pyad.compile(fn)
+    pt = [0.1 * (i + 1) for i in range(n_in)]
+    evals = []
+    real_eval = Program.eval
+    monkeypatch.setattr(
+        Program, "eval", lambda self, xs, g: evals.append(g) or real_eval(self, xs, g)
+    )
+    v = f(*pt)
+    assert type(v) is float and v == fn(*[Var(x) for x in pt]).val
+    assert f(*pt) == v and evals[-1] is False  # the value only
+    assert f(*[1] + pt[1:]) == fn(*[Var(x) for x in [1.0] + pt[1:]]).val
+    neg = [-x for x in pt]
+    assert f(*neg) == fn(*[Var(x) for x in neg]).val and f.traces == 2  # a guard missed
+    with pyad.errstate(over="raise"):
+        with pytest.raises(FloatingPointError, match="overflow"):
+            f(*[800.0] + pt[1:])
+    assert f(*[800.0] + pt[1:]) == math.inf
+
+
 def test_vars_and_other_arguments_are_not_taken_as_floats():
     f = pyad.compile(lambda x, y: x * y)
     f(1.0, 2.0)

@@ -28,8 +28,8 @@ void pyad_program_free(pyad_program *p)
     if (!p)
         return;
     PYAD_RELEASE(p->op, p->value, p->arg_start, p->args, p->input_slot,
-                 p->output_slot, p->code, p->dense, p->sweep_arg, p->sweep_owner, p->leaf_run, p->g_kind, p->g_a,
-                 p->g_b, p->g_c, p->g_out, p);
+                 p->output_slot, p->code, p->dense, p->sweep_arg, p->sweep_owner,
+                 p->leaf_run, p->g_kind, p->g_a, p->g_b, p->g_c, p->g_out, p);
 }
 
 /* Check everything pyad_program_new is given, before any allocation. */

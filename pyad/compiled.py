@@ -162,8 +162,9 @@ class Compiled(HigherOrder):
     # and any call that C cannot answer (a guard that misses, a raising
     # errstate, a NaN value), comes here with the same arguments.
     def _call(self, *xs: Any, workers: int | None = None) -> Any:
-        # one point of scalars that the C call declined (e.g. a program too
-        # big for its stack buffer, or an int argument): one replay in C
+        # one point of scalars that the C call declined (a program past its
+        # limits: over 16 arguments or 1,024 nodes): one replay in C, values
+        # only; anything it cannot answer goes on to the general path
         point = self._fast_point(xs, workers, False)
         if point is not None:
             return point[0]

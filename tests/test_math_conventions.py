@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import same_float, same_or_kernel
+import libm
+from support import same_float, same_or_kernel, ulps_close
 
 import pyad
 from pyad import Var
@@ -66,14 +67,33 @@ NUMPY_BINARY = {
 }
 
 
+
+
+def numpys(got, want):
+    """got is numpy's value: the same bits, or within 4 ulp of a finite
+    nonzero one. numpy 2.4 computes some functions (arccos, log2, arctan2,
+    ...) with its own SIMD code instead of the C library's, an ulp or so
+    apart; pyad's values are the C library's (checked bit for bit)."""
+    return same_float(got, want) or (math.isfinite(want) and want != 0.0 and ulps_close(got, want, 4))
+
+
+def _c_library(name, *xs):
+    """The C library's value of pyad's op `name`, or None where the op is
+    not a C library function."""
+    fn = getattr(libm, name, None)
+    return None if fn is None else fn(*xs)
+
+
 @pytest.mark.parametrize("name", sorted(NUMPY_UNARY))
 def test_unary_values_are_numpys(name):
     xs = SPECIAL + [float(x) for x in np.linspace(-3, 3, 61)]
     with np.errstate(all="ignore"):
         for x in xs:
             want = float(NUMPY_UNARY[name](np.float64(x)))
-            assert same_or_kernel(name, getattr(pyad, name)(x), want, x), (name, x)
-            assert same_or_kernel(name, getattr(pyad, name)(Var(x)).val, want, x), (name, x)
+            c = _c_library(name, x)
+            for got in (getattr(pyad, name)(x), getattr(pyad, name)(Var(x)).val):
+                assert same_or_kernel(name, got, want if c is None else c, x), (name, x)
+                assert numpys(got, want), (name, x, got, want)
 
 
 @pytest.mark.parametrize("name", sorted(NUMPY_BINARY))
@@ -84,8 +104,10 @@ def test_binary_values_are_numpys(name):
             if name == "copysign" and math.isnan(b):
                 continue  # pyad: nan (numpy reads the nan's sign bit)
             want = float(NUMPY_BINARY[name](np.float64(a), np.float64(b)))
-            assert same_float(fn(a, b), want), (name, a, b)
-            assert same_float(fn(Var(a), b).val, want), (name, a, b)
+            c = _c_library(name, a, b)
+            for got in (fn(a, b), fn(Var(a), b).val):
+                assert same_float(got, want if c is None else c), (name, a, b)
+                assert numpys(got, want), (name, a, b, got, want)
 
 
 def test_clip_values_are_numpys():

@@ -11,6 +11,26 @@
 
 #include "tape.h"
 
+/* Recording leaves the IEEE flags numpy watches as the caller had them.
+ * pyad reports an op's exceptions through its own error mode; a flag left
+ * set would be found by whatever tests the flags next -- a numpy loop
+ * whose element calls read a Var, which runs the buffered ops first, would
+ * warn "invalid value encountered in maximum" for a sqrt(-1) recorded
+ * earlier. Cheap when nothing was raised (two reads of the flags). */
+static int flags_kept(void)
+{
+    return fetestexcept(PYAD_FE_WATCHED);
+}
+
+static void flags_restore(int kept)
+{
+    int now = fetestexcept(PYAD_FE_WATCHED);
+    if (now & ~kept)
+        feclearexcept(now & ~kept);
+    if (kept & ~now)        /* a checked evaluation cleared them */
+        feraiseexcept(kept & ~now);
+}
+
 /* Value of op on x, checked against error mode `mode`. */
 static int evaluate(int op, const double *x, size_t n, int mode, double *y)
 {
@@ -76,7 +96,9 @@ static int64_t record_handle(int op, const int64_t *handle, uint32_t *node,
                              const double *x, size_t n)
 {
     uint32_t out;
+    int kept = flags_kept();
     int st = record(op, handle, node, x, n, pyad_get_errmode(), &out);
+    flags_restore(kept);
     return st == PYAD_OK ? pyad_new_handle(out) : st;
 }
 
@@ -149,7 +171,7 @@ static int ingest_one(const pyad_record *rec)
 
 int pyad_ingest_locked(const pyad_record *rec, size_t n, size_t *failed)
 {
-    int first = PYAD_OK;
+    int first = PYAD_OK, kept = flags_kept();
     for (size_t i = 0; i < n; i++) {
         int st = ingest_one(&rec[i]);
         if (st == PYAD_OK)
@@ -161,6 +183,7 @@ int pyad_ingest_locked(const pyad_record *rec, size_t n, size_t *failed)
         if (st == PYAD_ERR_NOMEM || st == PYAD_ERR_FULL)
             break;
     }
+    flags_restore(kept);
     return first;
 }
 

@@ -407,3 +407,38 @@ def test_interior_nodes_cannot_be_pickled_or_deep_copied():
     with pytest.raises(TypeError):
         pickle.dumps([a, y])
     assert tape_state() == before
+
+
+def test_recording_leaves_the_floating_point_flags_as_they_were():
+    """pyad reports an op's IEEE exceptions through its own errstate only.
+    A flag left set would be reported by the next numpy loop that tests the
+    flags: a buffered sqrt(-1.2), run when np.maximum's loop read a Var,
+    made numpy warn "invalid value encountered in maximum"."""
+    xs = np.array([Var(-1.2), Var(0.5), Var(0.0)], dtype=object)
+    with np.errstate(all="raise"):
+        for _ in range(1500):  # past a refill of the buffer: direct records too
+            r = np.sqrt(xs)  # invalid; divide in sqrt's partial at 0
+            q = np.reciprocal(xs)  # divide
+            big = xs * 1e308 * 10.0  # overflow
+            assert np.maximum(xs, xs)[1] is xs[1]  # reads Vars: the buffered ops run
+        with pyad.errstate(under="raise"):  # checked, direct records
+            r = np.sqrt(xs)
+            assert np.maximum(r[1:], xs[1:])[0] is r[1]  # (a nan compared: numpy's own)
+    assert math.isnan(r[0].val) and math.isinf(q[2].val) and math.isinf(big[0].val)
+
+
+def test_recording_keeps_the_flags_the_caller_had():
+    import ctypes.util
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    fe_invalid = 1  # its value on x86-64 and on AArch64
+    libm.feclearexcept(fe_invalid)
+    libm.feraiseexcept(fe_invalid)
+    x = Var(2.0)
+    y = x * 3.0  # buffered
+    assert y.val == 6.0
+    with pyad.errstate(divide="raise"):  # checked: clears the flags to test them
+        z = pyad.sqrt(x)
+    assert z.val == math.sqrt(2.0)
+    assert libm.fetestexcept(fe_invalid) == fe_invalid
+    libm.feclearexcept(fe_invalid)

@@ -10,11 +10,11 @@ import math
 import operator
 from fractions import Fraction
 
+import libm
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import libm
 from support import same_float, same_or_kernel, ulps_close
 
 import pyad
@@ -67,14 +67,14 @@ NUMPY_BINARY = {
 }
 
 
-
-
 def numpys(got, want):
     """got is numpy's value: the same bits, or within 4 ulp of a finite
     nonzero one. numpy 2.4 computes some functions (arccos, log2, arctan2,
     ...) with its own SIMD code instead of the C library's, an ulp or so
     apart; pyad's values are the C library's (checked bit for bit)."""
-    return same_float(got, want) or (math.isfinite(want) and want != 0.0 and ulps_close(got, want, 4))
+    return same_float(got, want) or (
+        math.isfinite(want) and want != 0.0 and ulps_close(got, want, 4)
+    )
 
 
 def _c_library(name, *xs):

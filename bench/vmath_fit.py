@@ -8,11 +8,13 @@ and prints them as C initialisers, with the error of the rounded polynomial.
 
     python bench/vmath_fit.py            # print every fit
     python bench/vmath_fit.py sin        # one fit
+    python bench/vmath_fit.py exp_table  # the table of exp (vmath_exptab.h)
 
 The functions fitted are defined by their Taylor series (no cancellation at
 0), so every value is exact to the working precision:
 
     exp    P(r) = (e^r - 1 - r) / r^2             r in [-0.3466, 0.3466]
+    exp_t  the same P                             r in [-ln2/256, ln2/256]
     log    Q(z) = (2 atanh(s) - 2 s) / (s z)      z = s^2 in [0, (3-2 sqrt2)^2]
     sin    S(z) = (sin r - r) / r^3 + 1/8         z = r^2 in [0, (pi/4)^2]
     cos    C(z) = (cos r - 1 + z/2) / z^2         z = r^2 in [0, (pi/4)^2]
@@ -182,13 +184,46 @@ def weighted_error(f: Series, coeffs: list[float], lo: float, hi: float, wpow: i
 # is accurate enough unweighted.
 FITS = {
     "exp": (exp_tail, -0.34658, 0.34658, 10, 0, "EXP_P"),
+    "exp_t": (exp_tail, -0.0027077, 0.0027077, 3, 0, "EXP_T"),
     "log": (log_tail, 0.0, 0.029445, 7, 1, "LOG_Q"),
     "sin": (sin_tail, 0.0, 0.6169, 6, 1, "SIN_S"),
     "cos": (cos_tail, 0.0, 0.6169, 5, 2, "COS_C"),
 }
 
 
+def exp_table(n: int = 128) -> None:
+    """The table of exp's common path: for j < n, 2^(j/n) = hi (1 + tail),
+    two words per j: the bits of tail, and the bits of hi less j << 45 (so
+    that adding k << 45, k = n m + j, cancels j and adds m to the exponent);
+    and ln2/n in two parts, the high part with 36 significant bits (its
+    product with any integer |k| < 2^17 is exact)."""
+    import struct
+
+    def bits(x: float) -> int:
+        return int(struct.unpack("<Q", struct.pack("<d", x))[0])
+
+    words = []
+    for j in range(n):
+        e = mpmath.power(2, mpf(j) / n)
+        hi = float(e)
+        tail = float((e - mpf(hi)) / mpf(hi))
+        words += [bits(tail), bits(hi) - (j << 45)]
+    print(f"static const uint64_t PYAD_VM_EXP_TAB[{2 * n}] = {{")
+    for i in range(0, len(words), 4):
+        print("    " + ", ".join(f"0x{w:016x}ull" for w in words[i : i + 4]) + ",")
+    print("};")
+    step = mpmath.log(2) / n
+    top = int(mpmath.floor(mpmath.log(step, 2)))
+    hi = float(mpmath.nint(step * mpf(2) ** (35 - top)) * mpf(2) ** (top - 35))
+    lo = float(step - mpf(hi))
+    print(f"#define PYAD_VM_LN2_{n}_HI {hi.hex()}")
+    print(f"#define PYAD_VM_LN2_{n}_LO {lo.hex()}")
+
+
 def main(names: list[str]) -> None:
+    if names == ["exp_table"]:
+        exp_table()
+        return
     for name in names or list(FITS):
         f, lo, hi, deg, wpow, cname = FITS[name]
         dbl = fit_rounded(f, lo, hi, deg, wpow)

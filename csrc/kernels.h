@@ -12,7 +12,7 @@
  *   lanes  (PYAD_LANES)  branch-free, so that a loop over points vectorises
  *                     (batch replay): each kernel's common path alone, nan
  *                     for the arguments outside its ordinary range (vmath.h:
- *                     e.g. |x| < 2^-60 or >= 708 for exp), at ~2/3 of the
+ *                     e.g. |x| < 2^-60 or >= 600 for exp), at ~2/3 of the
  *                     cost of the full kernel;
  *   exact lanes  (PYAD_LANES and PYAD_LANES_EXACT)  branch-free full
  *                     kernels: a number for every argument, except sin and

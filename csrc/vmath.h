@@ -7,11 +7,13 @@
  * Why our own: every evaluator (eager recording, point replay, batch
  * replay) must give the same bits on every platform, and batches must run
  * at SIMD speed. So each kernel is a static inline, branch-free function of
- * plain IEEE double operations (no fma, no table, no libm call, contraction
- * off): a loop `y[j] = pyad_exp(x[j])` auto-vectorises with gcc -O3 even
- * for baseline x86-64 (SSE2), and the vectorised loop gives the same bits
- * as the scalar call because every operation is correctly rounded either
- * way.
+ * plain IEEE double operations (no fma, no libm call, contraction off): a
+ * loop `y[j] = pyad_log(x[j])` auto-vectorises with gcc -O3 even for
+ * baseline x86-64 (SSE2), and the vectorised loop gives the same bits as
+ * the scalar call because every operation is correctly rounded either way.
+ * exp's common path also reads a table of 2^(j/128) (integer words, the
+ * same everywhere): its loops vectorise only with a gather (AVX2), but
+ * unvectorised it is still faster than the table-free path vectorised.
  *
  * Contract of every kernel:
  * - error below 1 ulp against the exact value (measured, docs/vmath.md);
@@ -34,6 +36,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "vmath_exptab.h"
 
 /* The error-free transformations need every operation rounded to double
  * (not x87's extended precision). */
@@ -217,19 +221,43 @@ PYAD_VM_INLINE double pyad_vm_expm1_scaled(double k, double s, double h,
  * clamp, no special case and raises no flag, and gives the same bits as
  * the full kernel. *_rare is all ones for the other arguments. */
 PYAD_VM_INLINE pyad_vm_mask pyad_vm_exp_rare(double x)
-{   /* ordinary: 2^-60 <= |x| < 708 */
+{   /* ordinary: 2^-60 <= |x| < 600. Then scale >= 2^-866 in the common
+     * path, and |p| >= 2^-100 or p = 0, so scale * p is never subnormal
+     * (near -704 it was: a spurious underflow flag, and a coarser
+     * rounding than the result's) */
     return ~pyad_vm_uin(pyad_vm_bits(x) & PYAD_VM_ABS, 0x3c30000000000000ull,
-                        0x4086200000000000ull);
+                        0x4082c00000000000ull);
 }
 
+/* exp(x) for the ordinary x, by a table (vmath_exptab.h): k = round(x 128 /
+ * ln2) = 128 m + j, r = x - k ln2/128 (|r| <= ln2/256, the product with the
+ * high part exact and the subtraction exact by Sterbenz), and
+ * exp(x) = 2^m 2^(j/128) e^r = scale (1 + tail) (1 + r + r^2 P(r)), P of
+ * degree 3 (bench/vmath_fit.py "exp_t", error 2^-46.6, entering as
+ * r^2 dP < 2^-63). scale = 2^m hi is made by adding k << 45 to the table's
+ * word (j's bits cancel), normal for |x| < 600. One rounding of the last
+ * addition dominates: 0.507 ulp measured (docs/vmath.md). Half the
+ * operations of exp_core's double-double path, and a loop over it still
+ * vectorises where the target has a gather (AVX2). */
 PYAD_VM_INLINE double pyad_vm_exp_common(double x)
 {
-    double k, s, h, t;
-    pyad_vm_exp_core(x, &k, &s, &h, &t);
-    return (s + (h + t)) * pyad_vm_pow2(k);  /* |k| <= 1022: exact */
+    static const double P[4] = {0x1.fffffffffff58p-2, 0x1.5555555555495p-3,
+                                0x1.55555accda004p-5, 0x1.111115c0a670fp-7};
+    double kd = x * (128.0 * PYAD_VM_INV_LN2) + PYAD_VM_SHIFT;
+    uint64_t ki = pyad_vm_bits(kd);
+    kd -= PYAD_VM_SHIFT;
+    double r = (x - kd * PYAD_VM_LN2_128_HI) - kd * PYAD_VM_LN2_128_LO;
+    uint64_t j = 2 * (ki & 127);   /* indexed so that loops gather */
+    double scale = pyad_vm_double(PYAD_VM_EXP_TAB[j + 1] + (ki << 45));
+    double r2 = r * r;
+    double p = pyad_vm_double(PYAD_VM_EXP_TAB[j]) + r + r2 * (P[0] + r * P[1]) +
+               r2 * r2 * (P[2] + r * P[3]);
+    return scale + scale * p;
 }
 
-PYAD_VM_INLINE double pyad_exp(double x)
+/* exp of the other arguments (|x| < 2^-60, |x| >= 600, inf, nan) from
+ * exp_core: its extra precision rounds a subnormal result once. */
+PYAD_VM_INLINE double pyad_vm_exp_special(double x)
 {
     /* Computed for x itself where 2^-60 <= |x| < 746; for +-746 where |x|
      * is larger but finite (still overflows, or underflows to 0); for 0
@@ -257,6 +285,15 @@ PYAD_VM_INLINE double pyad_exp(double x)
     /* exp(+inf) = +inf, exp(-inf) = +0, nan quieted, all without a flag. */
     double special = pyad_vm_sel(pyad_vm_signbit(x) & ~pyad_vm_isnan(x), 0.0, x);
     return pyad_vm_sel(pyad_vm_nonfinite(x), special + 0.0, y);
+}
+
+PYAD_VM_INLINE double pyad_exp(double x)
+{
+    /* Each path runs on an argument it takes without a flag: the common
+     * path on 1.0 where x is rare, the special one on 0.0 elsewhere. */
+    pyad_vm_mask rare = pyad_vm_exp_rare(x);
+    double common = pyad_vm_exp_common(pyad_vm_sel(rare, 1.0, x));
+    return pyad_vm_sel(rare, pyad_vm_exp_special(pyad_vm_sel(rare, x, 0.0)), common);
 }
 
 PYAD_VM_INLINE pyad_vm_mask pyad_vm_expm1_rare(double x)

@@ -129,7 +129,7 @@ PYAD_VM_INLINE double pyad_sech2(double x)
     pyad_vm_mask big = ~pyad_vm_abs_lt(a, 20.0);
     double mid = pyad_vm_sech2_of(pyad_expm1(2.0 * pyad_vm_sel(tiny | big, 1.0, a)));
     double ab = pyad_vm_sel(pyad_vm_flt(400.0, a), 400.0, a);
-    double e = 2.0 * pyad_exp(-pyad_vm_sel(big, ab, 20.0));
+    double e = 2.0 * pyad_vm_exp_common(-pyad_vm_sel(big, ab, 20.0));  /* ordinary */
     double y = pyad_vm_sel(tiny, 1.0, pyad_vm_sel(big, e * e, mid));
     /* sech2(+-inf) = +0, nan quieted, no flag. */
     double special = pyad_vm_sel(pyad_vm_isnan(x), x + 0.0, 0.0);

@@ -3,7 +3,7 @@
  *
  * Each helper works in chunks. A first, cheap vectorised pass over a chunk
  * tests whether every argument is *ordinary* (the kernel's *_rare mask is
- * zero everywhere; e.g. 2^-60 <= |x| < 708 for exp): then the chunk goes
+ * zero everywhere; e.g. 2^-60 <= |x| < 600 for exp): then the chunk goes
  * through the kernel's *_common path, which has no clamp, no special case
  * and no flag to raise, and costs ~2/3 of the full kernel. Otherwise the
  * chunk goes through the full branch-free kernel (and, for sin and cos, a

@@ -19,7 +19,7 @@ from pyad._lib import ffi, lib
 # Max ulp error per kernel as documented in docs/vmath.md (the measured
 # maximum of the full sweep, rounded up); every one is below 1.
 BOUND = {
-    "exp": 0.59,
+    "exp": 0.56,
     "expm1": 0.62,
     "log": 0.65,
     "log1p": 0.66,
@@ -50,6 +50,7 @@ SPECIAL = [
     -708.3964185322641, -708.4, -745.1332191019411, -745.1332191019412, -746.0, -1000.0,
     -37.5, -40.0, 19.06, 20.0, 22.0, -22.0, 2.0**20, -(2.0**20), 1e22, -1e22,
     710.4758600739439, -710.4758600739439, 711.0, 2.0**-26,
+    600.0, -600.0, 704.0, -704.0,  # exp: where the table path ends, was
 ]  # fmt: skip
 _fin = [v for v in SPECIAL if math.isfinite(v)]
 ARGS = np.array(
@@ -76,6 +77,7 @@ def _flag_args():
             ARGS,
             rng.integers(0, 2**64, 20000, dtype=np.uint64).view(np.float64),  # any bits
             _scan(-708.3964185322641, 500),  # exp: subnormal results start
+            rng.uniform(-708.4, -590.0, 20000),  # exp: no intermediate underflows
             _scan(-745.1332191019411, 500),  # exp: results reach 0
             _scan(709.782712893384, 500),  # exp, expm1: overflow
             _scan(710.4758600739439, 500),  # cosh, sinh: overflow
@@ -153,7 +155,7 @@ def test_flags_of_mixed_vector_lanes(name, how):
 
 # Ordinary arguments of each kernel (the vector helpers' lean path).
 ORDINARY = {
-    "exp": lambda r, n: r.uniform(-700, 700, n),
+    "exp": lambda r, n: r.uniform(-599, 599, n),
     "expm1": lambda r, n: r.uniform(-39, 39, n),
     "log": lambda r, n: vs.positive_bits(r, 2.2250738585072014e-308, 1e300, n),
     "log1p": lambda r, n: r.uniform(-0.999, 1000, n),
@@ -226,7 +228,9 @@ def test_beyond_the_fast_path_is_libm(name):
 
 MONOTONE = {
     # kernel: centres where the reduction or the formula switches
-    "exp": [(k + 0.5) * math.log(2) for k in (-1, 0, 1, 7, -300)] + [-708.3964185322641, 2.0**-60],
+    "exp": [(k + 0.5) * math.log(2) for k in (-1, 0, 1, 7, -300)]
+    + [(k + 0.5) * math.log(2) / 128 for k in (-129, -1, 0, 1, 127, 128, 90001)]  # the table's
+    + [-708.3964185322641, 2.0**-60, 600.0, -600.0, 704.0, -704.0],
     "expm1": [0.5 * math.log(2), -0.5 * math.log(2), 2.0**-20, -(2.0**-20), 2.0**-60, -40.0],
     "log": [math.sqrt(2), math.sqrt(2) / 2, 1.0, 2.2250738585072014e-308, math.sqrt(2) * 2**40],
     "log1p": [2.0**-20, -(2.0**-20), math.sqrt(2) - 1, math.sqrt(2) / 2 - 1, 2.0**-60],
@@ -264,3 +268,18 @@ def test_bad_arguments():
     flags = np.zeros(2, np.uint8)
     assert lib.pyad_vmath_flags(0, 0, p, p, ffi.NULL, 2) == lib.PYAD_ERR_ARGS
     assert lib.pyad_vmath_flags(0, 7 + 99, p, p, ffi.from_buffer("uint8_t[]", flags), 2) < 0
+
+
+def test_exp_table_is_the_generators(capsys):
+    """csrc/vmath_exptab.h is what bench/vmath_fit.py exp_table prints."""
+    bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench")
+    sys.path.insert(0, bench)
+    try:
+        import vmath_fit
+    finally:
+        sys.path.remove(bench)
+    vmath_fit.exp_table()
+    printed = capsys.readouterr().out
+    header = os.path.join(bench, "..", "csrc", "vmath_exptab.h")
+    with open(header) as f:
+        assert printed in f.read()

@@ -12,8 +12,8 @@
  * baseline x86-64 (SSE2), and the vectorised loop gives the same bits as
  * the scalar call because every operation is correctly rounded either way.
  * exp's common path also reads a table of 2^(j/128) (integer words, the
- * same everywhere): its loops vectorise only with a gather (AVX2), but
- * unvectorised it is still faster than the table-free path vectorised.
+ * same everywhere), which its loops read as a gather: two loads per pair
+ * of lanes with SSE2, one instruction with AVX2.
  *
  * Contract of every kernel:
  * - error below 1 ulp against the exact value (measured, docs/vmath.md);
@@ -237,8 +237,9 @@ PYAD_VM_INLINE pyad_vm_mask pyad_vm_exp_rare(double x)
  * r^2 dP < 2^-63). scale = 2^m hi is made by adding k << 45 to the table's
  * word (j's bits cancel), normal for |x| < 600. One rounding of the last
  * addition dominates: 0.507 ulp measured (docs/vmath.md). Half the
- * operations of exp_core's double-double path, and a loop over it still
- * vectorises where the target has a gather (AVX2). */
+ * operations of exp_core's double-double path; a loop over it still
+ * vectorises (the table indexed as an array: through a pointer, gcc 12
+ * kept the loop scalar). */
 PYAD_VM_INLINE double pyad_vm_exp_common(double x)
 {
     static const double P[4] = {0x1.fffffffffff58p-2, 0x1.5555555555495p-3,

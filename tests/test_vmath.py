@@ -273,6 +273,9 @@ def test_bad_arguments():
 def test_exp_table_is_the_generators(capsys):
     """csrc/vmath_exptab.h is what bench/vmath_fit.py exp_table prints."""
     bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench")
+    header = os.path.join(bench, "..", "csrc", "vmath_exptab.h")
+    if not (os.path.exists(os.path.join(bench, "vmath_fit.py")) and os.path.exists(header)):
+        pytest.skip("needs the source tree (bench/, csrc/): the tests run from a wheel")
     sys.path.insert(0, bench)
     try:
         import vmath_fit
@@ -280,6 +283,5 @@ def test_exp_table_is_the_generators(capsys):
         sys.path.remove(bench)
     vmath_fit.exp_table()
     printed = capsys.readouterr().out
-    header = os.path.join(bench, "..", "csrc", "vmath_exptab.h")
     with open(header) as f:
         assert printed in f.read()

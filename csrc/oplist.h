@@ -85,7 +85,7 @@
     X(digamma,  57, 1, FULL,  "")                         \
     X(polygamma, 58, 2, FULL, "")                         \
     X(logsumexp, 59, N, FULL, "")                         \
-    X(logaddexp, 60, 2, FULL, "")                         \
+    X(logaddexp, 60, 2, FULL, "logaddexp")                \
     X(xlogy,    61, 2, FULL,  "")                         \
     X(xlog1py,  62, 2, FULL,  "")                         \
     X(ndtr,     63, 1, FULL,  "")                         \

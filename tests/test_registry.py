@@ -112,9 +112,19 @@ def _objects(xs):
 
 # numpy's object loops that do not call the method of the ufunc's name:
 # maximum/minimum/clip/sign compare (and return an operand), floor/ceil/
-# trunc call math.floor & co. (ints), copysign has no object loop. pyad's
-# own function does these elementwise.
-NOT_METHOD_LOOPS = {"maximum", "minimum", "clip", "sign", "floor", "ceil", "trunc", "copysign"}
+# trunc call math.floor & co. (ints), copysign and logaddexp have no object
+# loop. pyad's own function does these elementwise.
+NOT_METHOD_LOOPS = {
+    "maximum",
+    "minimum",
+    "clip",
+    "sign",
+    "floor",
+    "ceil",
+    "trunc",
+    "copysign",
+    "logaddexp",
+}
 
 
 @pytest.mark.parametrize(

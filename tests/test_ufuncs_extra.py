@@ -121,3 +121,18 @@ def test_a_var_meets_a_2d_array_of_vars():
     got = np.logaddexp(Var(0.0), vs)
     assert got.shape == (2, 2)
     assert same_float(got[1, 0].val, float(np.logaddexp(0.0, -1.0)))
+
+
+def test_a_batch_takes_each_points_branch_and_fmax():
+    """Batches replay the guards point by point: each point gets the
+    branch its own value picks, and fmax's nan handling is per point."""
+    f = pyad.compile(lambda x, y: y * 2.0 if np.isnan(x) else y * 3.0)
+    f(1.0, 1.0)
+    values, grads = f.value_and_grad(np.array([1.0, NAN, 2.0]), np.ones(3))
+    assert values.tolist() == [3.0, 2.0, 3.0]
+    assert grads[:, 1].tolist() == [3.0, 2.0, 3.0]
+    g = pyad.compile(lambda a, b: np.fmax(a, b) * 2.0)
+    a, b = np.array([1.0, NAN, 3.0, NAN]), np.array([NAN, 2.0, 1.0, NAN])
+    values, grads = g.value_and_grad(a, b)
+    assert np.array_equal(values, 2.0 * np.fmax(a, b), equal_nan=True)
+    assert grads[:3].tolist() == [[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]]

@@ -2,9 +2,9 @@
 
 numpy asks a Var's __array_ufunc__ first. A call on Vars and numbers is
 answered with the op whose registry row names that ufunc (csrc/oplist.h),
-so every op with a numpy name works without a list here; calls with an
-array go to numpy's object loops, which call Var's operators and methods
-(named after the ufuncs) element by element. Comparisons keep Python's
+so every op with a numpy name works without a list here; object arrays of
+Vars alone go to numpy's object loops, which call Var's operators and
+methods (named after the ufuncs) element by element. Comparisons keep Python's
 meaning (a bool), as numpy's object comparisons do; np.divmod gives the
 pair (a // b, a % b), np.conjugate the Var itself (it is real).
 
@@ -97,6 +97,16 @@ for _op in OPS:
 _COMPARISONS = {np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal}
 
 
+def _element(self: Var, ufunc: np.ufunc, *xs: Any) -> Any:
+    """One element pair of a Var with an array; an element that no scalar
+    call answers (an object of its own type) gets numpy's object loop, as
+    it would without the Var: its own operators, or numpy's TypeError."""
+    out = _array_ufunc(self, ufunc, "__call__", *xs)
+    if out is NotImplemented:
+        return ufunc(*[object_array(x) for x in xs])
+    return out
+
+
 def _array_ufunc(self: Var, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
     fn = _UFUNCS.get(ufunc)
     if method != "__call__" or kwargs or fn is None:
@@ -108,9 +118,7 @@ def _array_ufunc(self: Var, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs
         # Element by element, each pair answered as a scalar call is (the
         # object loops of numpy call a method that a float element lacks,
         # and some ufuncs have none)
-        return np.frompyfunc(
-            lambda *xs: _array_ufunc(self, ufunc, method, *xs), ufunc.nin, ufunc.nout
-        )(*arrays)
+        return np.frompyfunc(lambda *xs: _element(self, ufunc, *xs), ufunc.nin, ufunc.nout)(*arrays)
     # numpy passes a numpy scalar on the left of a comparison as a 0-d array
     scalars = [x[()] if isinstance(x, np.ndarray) else x for x in inputs]
     args = []

@@ -136,3 +136,17 @@ def test_a_batch_takes_each_points_branch_and_fmax():
     values, grads = g.value_and_grad(a, b)
     assert np.array_equal(values, 2.0 * np.fmax(a, b), equal_nan=True)
     assert grads[:3].tolist() == [[2.0, 0.0], [0.0, 2.0], [2.0, 0.0]]
+
+
+def test_an_element_of_its_own_type_gets_numpys_loop_never_notimplemented():
+    class Odd:
+        def __radd__(self, other):
+            return "odd"
+
+    v = Var(2.0)
+    got = np.add(v, np.array([Odd(), 1.0], dtype=object))
+    assert got[0] == "odd" and type(got[1]) is Var and got[1].val == 3.0
+    with pytest.raises(TypeError):
+        np.add(v, np.array([object()], dtype=object))
+    with pytest.raises(TypeError):
+        np.logaddexp(v, np.array([object()], dtype=object))
